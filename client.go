@@ -1,0 +1,512 @@
+package livestat
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// Version is the livestat release, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Default endpoints and limits.
+const (
+	DefaultWeComBaseURL  = "https://qyapi.weixin.qq.com"
+	DefaultNuoyunBaseURL = "https://gateway.nuoyunapi.com"
+	// DefaultTimeout bounds one HTTP attempt; the caller's context bounds
+	// the whole call, retries included.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxPages caps an iteration, so a server that keeps saying
+	// "more" with fresh cursors cannot keep it running forever.
+	DefaultMaxPages = 100_000
+	// DefaultMaxResponseBytes bounds one reply body.
+	DefaultMaxResponseBytes = 32 << 20
+)
+
+// Client talks to the WeCom and Nuoyun live-statistics APIs. Create one with
+// NewClient and share it: a Client is safe for concurrent use, and it holds
+// the connection pool, the token cache and the rate limiter.
+type Client struct {
+	// Living is WeCom corp living (直播): get_watch_stat.
+	Living *LivingService
+	// School is WeCom school living (上课直播): get_watch_stat_v2 and
+	// get_unwatch_stat_v2.
+	School *SchoolService
+
+	cfg    config
+	rc     *resty.Client
+	tokens *CachingTokenSource // nil when WeCom is not configured
+	bufs   sync.Pool
+}
+
+// config is what the Options set. NewClient validates it as a whole.
+type config struct {
+	corpID, corpSecret, appID string
+	tokenSource               TokenSource
+	tokenStore                TokenStore
+	refreshMargin             time.Duration
+	wecomBase, nuoyunBase     string
+	httpClient                *http.Client
+	timeout                   time.Duration
+	logger                    *slog.Logger
+	retry                     RetryPolicy
+	maxPages                  int
+	maxBody                   int64
+	allowInsecure             bool
+}
+
+// An Option configures a Client.
+type Option func(*config)
+
+// WithWeComApp authenticates WeCom calls as a self-built app: gettoken with
+// the corp ID and the app's own secret. Since 2023-12-01 the system-app
+// (通讯录/直播) secret may no longer call these APIs.
+func WithWeComApp(corpID, appSecret string) Option {
+	return func(c *config) { c.corpID, c.corpSecret = corpID, appSecret }
+}
+
+// WithAppID names the app (its agent ID, say) in the token cache key. Tokens
+// are keyed by corp ID and app, so two apps of one corp never share one.
+// Without it, the app part of the key is a one-way hash of the secret.
+func WithAppID(appID string) Option { return func(c *config) { c.appID = appID } }
+
+// WithTokenSource supplies WeCom tokens from elsewhere: third-party and
+// 代开发 apps, or a token service of your own. livestat caches what it
+// returns; a *CachingTokenSource is used as it is.
+func WithTokenSource(ts TokenSource) Option { return func(c *config) { c.tokenSource = ts } }
+
+// WithTokenStore shares cached tokens through store (default: in process).
+func WithTokenStore(store TokenStore) Option { return func(c *config) { c.tokenStore = store } }
+
+// WithRefreshMargin sets how long before expiry a token is replaced.
+func WithRefreshMargin(d time.Duration) Option { return func(c *config) { c.refreshMargin = d } }
+
+// WithWeComBaseURL sets the WeCom scheme and host (default
+// DefaultWeComBaseURL). livestat appends /cgi-bin/...
+func WithWeComBaseURL(u string) Option { return func(c *config) { c.wecomBase = u } }
+
+// WithNuoyunBaseURL sets the Nuoyun gateway scheme and host (default
+// DefaultNuoyunBaseURL).
+func WithNuoyunBaseURL(u string) Option { return func(c *config) { c.nuoyunBase = u } }
+
+// WithHTTPClient sends requests through hc (for proxies, otelhttp, httpmock).
+// livestat copies *hc and never modifies the original.
+func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+
+// WithTimeout bounds each HTTP attempt (default DefaultTimeout).
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithLogger receives livestat's logs: retries at Debug, fallbacks at Warn.
+// Log records never contain tokens or secrets. Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithRetry sets the retry policy (default DefaultRetryPolicy()).
+func WithRetry(p RetryPolicy) Option { return func(c *config) { c.retry = p } }
+
+// WithoutRetries makes every call a single attempt. The one replay after a
+// rejected token still happens.
+func WithoutRetries() Option { return func(c *config) { c.retry = RetryPolicy{MaxAttempts: 1} } }
+
+// WithMaxPages caps the pages one iteration may fetch (default
+// DefaultMaxPages); past it the iteration ends with an ErrPagination error.
+func WithMaxPages(n int) Option { return func(c *config) { c.maxPages = n } }
+
+// WithMaxResponseBytes bounds one reply body (default
+// DefaultMaxResponseBytes).
+func WithMaxResponseBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithInsecureHTTP allows http:// base URLs on hosts other than loopback.
+// Loopback hosts (tests, local fakes) never need it.
+func WithInsecureHTTP() Option { return func(c *config) { c.allowInsecure = true } }
+
+// RetryPolicy says how often and how patiently a failed call is repeated.
+// Only what IsRetryable accepts is retried: transport errors, HTTP 429 and
+// 5xx, WeCom -1 and 45009, truncated replies.
+type RetryPolicy struct {
+	// MaxAttempts counts the first attempt; 1 disables retries.
+	MaxAttempts int
+	// BaseDelay is the first backoff; each retry doubles it, with jitter.
+	BaseDelay time.Duration
+	// MaxDelay caps one backoff, Retry-After included.
+	MaxDelay time.Duration
+	// RateLimitDelay is the first backoff after a rate-limit reply (WeCom
+	// 45009, HTTP 429), which wants more patience than a busy server.
+	RateLimitDelay time.Duration
+}
+
+// DefaultRetryPolicy returns the policy a Client uses unless told otherwise:
+// 4 attempts (WeCom advises at most 3 retries of -1), 200 ms doubling to at
+// most 10 s, and 2 s after a rate limit.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 10 * time.Second, RateLimitDelay: 2 * time.Second}
+}
+
+// NewClient returns a Client configured by opts, or an error naming the
+// first invalid setting. It sends no request.
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := config{
+		wecomBase:  DefaultWeComBaseURL,
+		nuoyunBase: DefaultNuoyunBaseURL,
+		timeout:    DefaultTimeout,
+		retry:      DefaultRetryPolicy(),
+		maxPages:   DefaultMaxPages,
+		maxBody:    DefaultMaxResponseBytes,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+
+	hc := &http.Client{}
+	if cfg.httpClient != nil {
+		cp := *cfg.httpClient
+		hc = &cp
+	}
+	if hc.Transport == nil {
+		hc.Transport = http.DefaultTransport
+	}
+	rc := resty.NewWithClient(hc).
+		SetLogger(discardLogger{}).
+		SetHeader("User-Agent", "livestat-go/"+Version).
+		SetRetryCount(0) // livestat's own loop retries: its decisions need the decoded errcode
+
+	c := &Client{cfg: cfg, rc: rc}
+	c.bufs.New = func() any { return new(bytes.Buffer) }
+	c.Living = &LivingService{c: c}
+	c.School = &SchoolService{c: c}
+
+	switch {
+	case cfg.tokenSource != nil:
+		if cts, ok := cfg.tokenSource.(*CachingTokenSource); ok {
+			c.tokens = cts
+		} else {
+			c.tokens = NewCachingTokenSource(cfg.tokenSource, c.cachingOptions("custom"))
+		}
+	case cfg.corpID != "":
+		c.tokens = NewCachingTokenSource(&gettokenSource{c: c}, c.cachingOptions(cfg.appKey()))
+	}
+	return c, nil
+}
+
+func (c *Client) cachingOptions(app string) CachingOptions {
+	return CachingOptions{
+		Store:         c.cfg.tokenStore,
+		Key:           "wecom:" + c.cfg.corpID + ":" + app,
+		RefreshMargin: c.cfg.refreshMargin,
+		Logger:        c.cfg.logger,
+	}
+}
+
+// appKey is the app part of the token cache key.
+func (cfg *config) appKey() string {
+	if cfg.appID != "" {
+		return cfg.appID
+	}
+	sum := sha256.Sum256([]byte(cfg.corpSecret))
+	return "s" + hex.EncodeToString(sum[:6])
+}
+
+func (cfg *config) validate() error {
+	if cfg.corpID != "" && cfg.corpSecret == "" {
+		return errors.New("livestat: WithWeComApp: the app secret is empty")
+	}
+	if cfg.corpID == "" && cfg.corpSecret != "" {
+		return errors.New("livestat: WithWeComApp: the corp ID is empty")
+	}
+	if cfg.tokenSource != nil && cfg.corpSecret != "" {
+		return errors.New("livestat: use WithWeComApp or WithTokenSource, not both")
+	}
+	for _, b := range []struct{ name, val string }{{"WithWeComBaseURL", cfg.wecomBase}, {"WithNuoyunBaseURL", cfg.nuoyunBase}} {
+		if err := checkBaseURL(b.val, cfg.allowInsecure); err != nil {
+			return fmt.Errorf("livestat: %s: %w", b.name, err)
+		}
+	}
+	cfg.wecomBase = strings.TrimRight(cfg.wecomBase, "/")
+	cfg.nuoyunBase = strings.TrimRight(cfg.nuoyunBase, "/")
+	switch {
+	case cfg.timeout <= 0:
+		return errors.New("livestat: WithTimeout: the timeout must be positive")
+	case cfg.retry.MaxAttempts < 1:
+		return errors.New("livestat: WithRetry: MaxAttempts must be at least 1")
+	case cfg.retry.BaseDelay < 0 || cfg.retry.MaxDelay < 0 || cfg.retry.RateLimitDelay < 0:
+		return errors.New("livestat: WithRetry: delays must not be negative")
+	case cfg.maxPages < 1:
+		return errors.New("livestat: WithMaxPages: the cap must be at least 1")
+	case cfg.maxBody < 1:
+		return errors.New("livestat: WithMaxResponseBytes: the bound must be positive")
+	}
+	return nil
+}
+
+// checkBaseURL accepts scheme://host[:port] with https, or http on a
+// loopback host (or anywhere when insecure is allowed).
+func checkBaseURL(raw string, insecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid URL %q", redactURL(raw))
+	}
+	if u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("want scheme://host[:port], got %q", redactURL(raw))
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if insecure || isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("http:// is allowed only on loopback hosts (or with WithInsecureHTTP), got %q", u.Host)
+	}
+	return fmt.Errorf("unsupported scheme %q", u.Scheme)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// discardLogger silences resty, whose own messages may carry request URLs.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}
+
+// call is one API request as the endpoint files describe it.
+type call struct {
+	vendor   Vendor
+	endpoint string // short name for errors and logs, e.g. "living/get_watch_stat"
+	method   string
+	path     string     // appended to the vendor's base URL
+	query    url.Values // may hold secrets: never logged
+	body     any
+	token    bool // add the WeCom access_token
+	secret   bool // the reply holds a secret: no body snippets in errors
+}
+
+// reply is implemented by every decoded reply: it reports the vendor's
+// status code and whether it means success.
+type reply interface {
+	apiStatus() (code int, msg string, ok bool)
+}
+
+// send performs c with retries and the one token replay, and decodes the
+// reply into a fresh *T per attempt.
+func send[T any, PT interface {
+	*T
+	reply
+}](ctx context.Context, cl *Client, c *call) (*T, error) {
+	if c.token && cl.tokens == nil {
+		return nil, &ValidationError{Endpoint: c.endpoint, Field: "client", Reason: "no WeCom credentials: use WithWeComApp or WithTokenSource"}
+	}
+	pol := cl.cfg.retry
+	replayed := false
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var tok string
+		if c.token {
+			t, err := cl.tokens.Token(ctx)
+			if err != nil {
+				return nil, err
+			}
+			tok = t.AccessToken
+		}
+		out := PT(new(T))
+		retryAfter, err := cl.once(ctx, c, tok, out)
+		if err == nil {
+			return (*T)(out), nil
+		}
+		if c.token && !replayed && errors.Is(err, ErrTokenInvalid) {
+			// The token was rejected: drop it unless someone already
+			// replaced it, and replay once with a fresh one.
+			replayed = true
+			cl.tokens.Invalidate(ctx, tok)
+			cl.cfg.logger.DebugContext(ctx, "livestat: token rejected; refreshing and replaying", "endpoint", c.endpoint, "error", err)
+			attempt--
+			continue
+		}
+		if attempt >= pol.MaxAttempts || !IsRetryable(err) {
+			return nil, err
+		}
+		wait := pol.backoff(attempt, err, retryAfter)
+		cl.cfg.logger.DebugContext(ctx, "livestat: retrying", "endpoint", c.endpoint, "attempt", attempt, "wait", wait, "error", err)
+		if serr := sleep(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("%w (last attempt: %w)", serr, err)
+		}
+	}
+}
+
+// backoff returns the wait before retry number attempt: capped exponential
+// with jitter in [d/2, d], at least the server's Retry-After.
+func (p RetryPolicy) backoff(attempt int, err error, retryAfter time.Duration) time.Duration {
+	base := p.BaseDelay
+	if errors.Is(err, ErrRateLimited) && p.RateLimitDelay > base {
+		base = p.RateLimitDelay
+	}
+	d := base << min(attempt-1, 20)
+	if d > p.MaxDelay || d <= 0 {
+		d = p.MaxDelay
+	}
+	if d > 0 {
+		d = d/2 + rand.N(d/2+1)
+	}
+	if retryAfter > d {
+		d = min(retryAfter, p.MaxDelay)
+	}
+	return d
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// once sends one attempt and decodes its reply into out.
+func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (retryAfter time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, cl.cfg.timeout)
+	defer cancel()
+
+	base := cl.cfg.wecomBase
+	if c.vendor == VendorNuoyun {
+		base = cl.cfg.nuoyunBase
+	}
+	r := cl.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
+	if len(c.query) > 0 {
+		r.SetQueryParamsFromValues(c.query)
+	}
+	if tok != "" {
+		r.SetQueryParam("access_token", tok)
+	}
+	if c.body != nil {
+		r.SetHeader("Content-Type", "application/json").SetBody(c.body)
+	}
+	resp, err := r.Execute(c.method, base+c.path)
+	if err != nil {
+		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: sanitizeTransportErr(err)}
+	}
+	body := resp.RawBody()
+	defer body.Close()
+
+	buf := cl.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer cl.bufs.Put(buf)
+	n, rerr := buf.ReadFrom(io.LimitReader(body, cl.cfg.maxBody+1))
+	status := resp.StatusCode()
+	data := buf.Bytes()
+	snip := func() string {
+		if c.secret {
+			return ""
+		}
+		return snippet(data)
+	}
+	if rerr != nil {
+		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: fmt.Errorf("reading reply: %w", sanitizeTransportErr(rerr))}
+	}
+	if n > cl.cfg.maxBody {
+		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "too large", Err: fmt.Errorf("reply exceeds %d bytes", cl.cfg.maxBody)}
+	}
+	if status < 200 || status > 299 {
+		ra := parseRetryAfter(resp.Header().Get("Retry-After"))
+		return ra, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "http status", Snippet: snip(), RetryAfter: int(ra / time.Second)}
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		reason := "malformed json"
+		if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
+			reason = "not json"
+		}
+		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: reason, Snippet: snip(), Err: err}
+	}
+	if code, msg, ok := out.apiStatus(); !ok {
+		return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
+	}
+	return 0, nil
+}
+
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// WeComStatus is the errcode/errmsg pair that every WeCom reply carries.
+type WeComStatus struct {
+	ErrCode int    `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+func (s *WeComStatus) apiStatus() (int, string, bool) { return s.ErrCode, s.ErrMsg, s.ErrCode == 0 }
+
+// gettokenSource fetches WeCom tokens with GET /cgi-bin/gettoken.
+type gettokenSource struct{ c *Client }
+
+type gettokenReply struct {
+	WeComStatus
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
+	start := time.Now()
+	r, err := send[gettokenReply](ctx, g.c, &call{
+		vendor:   VendorWeCom,
+		endpoint: "gettoken",
+		method:   http.MethodGet,
+		path:     "/cgi-bin/gettoken",
+		query:    url.Values{"corpid": {g.c.cfg.corpID}, "corpsecret": {g.c.cfg.corpSecret}},
+		secret:   true,
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	if r.AccessToken == "" || r.ExpiresIn <= 0 {
+		return Token{}, &ResponseError{Vendor: VendorWeCom, Endpoint: "gettoken", HTTPStatus: http.StatusOK, Reason: "no access_token or expires_in in reply"}
+	}
+	return Token{AccessToken: r.AccessToken, ExpiresAt: start.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
+}

@@ -1,0 +1,290 @@
+package livestat
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// Vendor names the service behind an endpoint.
+type Vendor string
+
+// The vendors livestat talks to.
+const (
+	VendorWeCom  Vendor = "wecom"
+	VendorNuoyun Vendor = "nuoyun"
+)
+
+// Sentinel categories. Every error returned by livestat that falls into one of
+// these categories matches it with errors.Is, whatever its concrete type.
+var (
+	// ErrTokenInvalid: the access token was rejected as invalid or expired
+	// (WeCom 40001, 40014, 42001, 41001). livestat already refreshed the
+	// token and replayed the request once before returning this.
+	ErrTokenInvalid = errors.New("livestat: access token invalid or expired")
+	// ErrInvalidCredentials: gettoken refused the corp ID or app secret
+	// (WeCom 40001, 40013, 40091 at gettoken). Not retried.
+	ErrInvalidCredentials = errors.New("livestat: invalid corp ID or app secret")
+	// ErrRateLimited: the vendor refused the call for frequency (WeCom 45009,
+	// HTTP 429).
+	ErrRateLimited = errors.New("livestat: rate limited")
+	// ErrServerBusy: the vendor is temporarily unable to answer (WeCom -1,
+	// HTTP 5xx).
+	ErrServerBusy = errors.New("livestat: server busy")
+	// ErrInvalidArgument: the request was rejected before sending, or the
+	// vendor said a parameter is wrong.
+	ErrInvalidArgument = errors.New("livestat: invalid argument")
+	// ErrPermissionDenied: the app may not call this API (WeCom 48002 and
+	// friends).
+	ErrPermissionDenied = errors.New("livestat: permission denied")
+	// ErrBadResponse: the reply was not the JSON the endpoint documents.
+	ErrBadResponse = errors.New("livestat: bad response")
+	// ErrPagination: the server broke the paging protocol (a repeated
+	// cursor, "more" without a cursor) or the page cap was reached.
+	ErrPagination = errors.New("livestat: pagination stopped")
+)
+
+// APIError is a reply in which the vendor reported a failure: a non-zero
+// WeCom errcode, or a Nuoyun code other than 200.
+//
+// Use errors.As to read it, and errors.Is with the sentinel categories
+// (ErrTokenInvalid, ErrRateLimited, ...) to classify it.
+type APIError struct {
+	Vendor     Vendor
+	Endpoint   string // e.g. "living/get_watch_stat"
+	Code       int    // WeCom errcode or Nuoyun code
+	Message    string // WeCom errmsg or Nuoyun msg
+	HTTPStatus int
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("livestat: %s %s: code %d: %s", e.Vendor, e.Endpoint, e.Code, truncate(e.Message, 200))
+}
+
+// Is reports whether the error belongs to a sentinel category.
+func (e *APIError) Is(target error) bool {
+	return target != nil && e.category() == target
+}
+
+func (e *APIError) category() error {
+	if e.Vendor == VendorWeCom {
+		if e.Endpoint == "gettoken" {
+			switch e.Code {
+			case 40001, 40013, 40091, 40056:
+				return ErrInvalidCredentials
+			}
+		}
+		switch e.Code {
+		case 40001, 40014, 42001, 41001:
+			return ErrTokenInvalid
+		case 45009, 45033:
+			return ErrRateLimited
+		case -1:
+			return ErrServerBusy
+		case 48002, 60011, 60020, 301002:
+			return ErrPermissionDenied
+		case 40013, 40056, 40058, 40003, 41002, 41004:
+			return ErrInvalidArgument
+		}
+		return nil
+	}
+	switch {
+	case e.HTTPStatus == 429:
+		return ErrRateLimited
+	case e.HTTPStatus >= 500:
+		return ErrServerBusy
+	case e.Code >= 500 && e.Code < 600:
+		return ErrServerBusy
+	}
+	return nil
+}
+
+// ValidationError is returned before any request is sent when a request
+// parameter is invalid. It matches ErrInvalidArgument.
+type ValidationError struct {
+	Endpoint string
+	Field    string
+	Reason   string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("livestat: %s: invalid %s: %s", e.Endpoint, e.Field, e.Reason)
+}
+
+// Is makes a ValidationError match ErrInvalidArgument.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// ResponseError is a reply that could not be read as the endpoint's JSON: a
+// non-2xx HTTP status, an HTML gateway page, a truncated or malformed body.
+// Snippet is a short, printable prefix of the body for diagnosis.
+type ResponseError struct {
+	Vendor     Vendor
+	Endpoint   string
+	HTTPStatus int
+	Reason     string // "http status", "not json", "malformed json", "too large"
+	Snippet    string
+	Err        error // the decoder's error, if any
+	// RetryAfter is the server's Retry-After hint, zero if none.
+	RetryAfter int
+}
+
+func (e *ResponseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "livestat: %s %s: %s (HTTP %d)", e.Vendor, e.Endpoint, e.Reason, e.HTTPStatus)
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if e.Snippet != "" {
+		fmt.Fprintf(&b, ": body %q", e.Snippet)
+	}
+	return b.String()
+}
+
+func (e *ResponseError) Unwrap() error { return e.Err }
+
+// Is classifies the reply: 429 is ErrRateLimited, 5xx ErrServerBusy, and every
+// ResponseError is ErrBadResponse.
+func (e *ResponseError) Is(target error) bool {
+	switch target {
+	case ErrBadResponse:
+		return true
+	case ErrRateLimited:
+		return e.HTTPStatus == 429
+	case ErrServerBusy:
+		return e.HTTPStatus >= 500
+	}
+	return false
+}
+
+// TransportError is a request that got no reply: connection refused or
+// reset, a timeout, a TLS failure. The URL in it is redacted.
+type TransportError struct {
+	Vendor   Vendor
+	Endpoint string
+	Err      error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("livestat: %s %s: %v", e.Vendor, e.Endpoint, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// PaginationError ends an iteration whose server broke the paging protocol,
+// or that reached the configured page cap. It matches ErrPagination.
+type PaginationError struct {
+	Endpoint string
+	Page     int    // 1-based number of the page that broke the protocol
+	Cursor   string // the offending cursor, if any
+	Reason   string
+}
+
+func (e *PaginationError) Error() string {
+	s := fmt.Sprintf("livestat: %s: page %d: %s", e.Endpoint, e.Page, e.Reason)
+	if e.Cursor != "" {
+		s += fmt.Sprintf(" (cursor %q)", truncate(e.Cursor, 64))
+	}
+	return s
+}
+
+// Is makes a PaginationError match ErrPagination.
+func (e *PaginationError) Is(target error) bool { return target == ErrPagination }
+
+// IsRetryable reports whether repeating the same request later may succeed:
+// transport failures, HTTP 429 and 5xx, WeCom -1 (busy) and 45009 (rate
+// limit), and truncated or malformed replies. Invalid arguments, credentials
+// and permissions are not retryable. livestat's own retry policy uses it.
+func IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		return true
+	}
+	if errors.Is(err, ErrRateLimited) || errors.Is(err, ErrServerBusy) {
+		return true
+	}
+	var re *ResponseError
+	if errors.As(err, &re) {
+		// A 200 with a body we could not read is a transport fault (a
+		// truncated reply); a 4xx other than 429 is final.
+		return re.HTTPStatus < 300 && re.Reason != "too large"
+	}
+	return false
+}
+
+// isSecretParam reports whether a query parameter carries a secret.
+func isSecretParam(k string) bool {
+	switch strings.ToLower(k) {
+	case "access_token", "corpsecret", "secret", "suite_access_token", "provider_access_token", "sign", "signature":
+		return true
+	}
+	return false
+}
+
+// redactURL returns u with the values of secret-bearing query parameters
+// replaced by REDACTED, in the way go-github's sanitizeURL does.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		if isSecretParam(k) {
+			q.Set(k, "REDACTED")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// sanitizeTransportErr strips the request URL's secrets from err. A
+// *url.Error is rebuilt with a redacted URL; anything else is returned as is.
+func sanitizeTransportErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
+// snippet returns a short printable prefix of a body for error messages.
+func snippet(body []byte) string {
+	const max = 120
+	if len(body) > max {
+		body = body[:max]
+	}
+	s := strings.ToValidUTF8(string(body), "")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		if r < 0x20 || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,63 @@
+package livestat
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+)
+
+// Seconds is a duration the APIs report in whole seconds (watch_time,
+// stay_duration). It encodes to JSON as the API's number.
+type Seconds int64
+
+// Duration returns s as a time.Duration.
+func (s Seconds) Duration() time.Duration { return time.Duration(s) * time.Second }
+
+// UnixTime is an instant the APIs report in Unix seconds (enter_time,
+// leave_time). Zero means absent. It encodes to JSON as the API's number.
+type UnixTime int64
+
+// Time returns u as a time.Time in the local zone; the zero time if u is 0.
+func (u UnixTime) Time() time.Time {
+	if u == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(u), 0)
+}
+
+// Flag is a 0/1 field (is_comment, is_mic) as a Go bool. It decodes from 0,
+// 1, true and false, and encodes back to 0 or 1 as the API sends it.
+type Flag bool
+
+// UnmarshalJSON accepts 0/1, "0"/"1", true/false and null.
+func (f *Flag) UnmarshalJSON(b []byte) error {
+	switch string(bytes.Trim(b, `"`)) {
+	case "1", "true":
+		*f = true
+	case "0", "false", "null", "":
+		*f = false
+	default:
+		return fmt.Errorf("livestat: want 0 or 1, got %.20s", b)
+	}
+	return nil
+}
+
+// MarshalJSON encodes f as 0 or 1.
+func (f Flag) MarshalJSON() ([]byte, error) {
+	if f {
+		return []byte("1"), nil
+	}
+	return []byte("0"), nil
+}
+
+// ViewerKind tags a row with the list it came from.
+type ViewerKind string
+
+// The kinds of rows the endpoints return.
+const (
+	KindUser         ViewerKind = "user"          // corp living: a corp member; Nuoyun: a viewer
+	KindExternalUser ViewerKind = "external_user" // corp living: an external contact
+	KindStudent      ViewerKind = "student"       // school living
+	KindParent       ViewerKind = "parent"        // school living
+	KindVisitor      ViewerKind = "visitor"       // school living, watch stats only
+)
