@@ -1,0 +1,305 @@
+package livestat
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// wecomStyle describes one WeCom paged endpoint to the table tests below,
+// which run every pagination rule against each of them.
+type wecomStyle struct {
+	name  string
+	path  string
+	field string // the cursor field of the request
+	// page renders a reply holding rows (ids), the next cursor and the
+	// termination flag, in the endpoint's documented shape.
+	page func(ids []string, next string, more bool) string
+	// ids iterates over the row ids from a start cursor.
+	ids func(ctx context.Context, c *Client, start string) iter.Seq2[string, error]
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func mapIDs[T any](seq iter.Seq2[T, error], id func(*T) string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for v, err := range seq {
+			if !yield(id(&v), err) {
+				return
+			}
+		}
+	}
+}
+
+var wecomStyles = []wecomStyle{
+	{
+		name: "living/get_watch_stat", path: "/cgi-bin/living/get_watch_stat", field: "next_key",
+		page: func(ids []string, next string, more bool) string {
+			users := []map[string]any{}
+			for _, id := range ids {
+				users = append(users, map[string]any{"userid": id, "watch_time": 30, "is_comment": 1, "is_mic": 0})
+			}
+			ending := 1
+			if more {
+				ending = 0
+			}
+			return mustJSON(map[string]any{"errcode": 0, "errmsg": "ok", "ending": ending, "next_key": next,
+				"stat_info": map[string]any{"users": users, "external_users": []any{}}})
+		},
+		ids: func(ctx context.Context, c *Client, start string) iter.Seq2[string, error] {
+			return mapIDs(c.Living.Viewers(ctx, WatchStatRequest{LivingID: "L1", NextKey: start}), (*LivingViewer).ID)
+		},
+	},
+	{
+		name: "school/living/get_watch_stat_v2", path: "/cgi-bin/school/living/get_watch_stat_v2", field: "next_cursor",
+		page: func(ids []string, next string, more bool) string {
+			students := []map[string]any{}
+			for _, id := range ids {
+				students = append(students, map[string]any{"student_userid": id, "partyids": []int{1}, "watch_time": 30, "enter_time": 1586433904, "leave_time": 1586434000, "is_comment": 0})
+			}
+			hasMore := 0
+			if more {
+				hasMore = 1
+			}
+			return mustJSON(map[string]any{"errcode": 0, "errmsg": "ok", "has_more": hasMore, "next_cursor": next,
+				"stat_info": map[string]any{"students": students, "parents": []any{}, "visitors": []any{}}})
+		},
+		ids: func(ctx context.Context, c *Client, start string) iter.Seq2[string, error] {
+			return mapIDs(c.School.Watchers(ctx, SchoolStatRequest{LivingID: "L1", NextCursor: start}), (*SchoolWatcher).ID)
+		},
+	},
+	{
+		name: "school/living/get_unwatch_stat_v2", path: "/cgi-bin/school/living/get_unwatch_stat_v2", field: "next_cursor",
+		page: func(ids []string, next string, more bool) string {
+			students := []map[string]any{}
+			for _, id := range ids {
+				students = append(students, map[string]any{"student_userid": id, "partyids": []int{1}})
+			}
+			hasMore := 0
+			if more {
+				hasMore = 1
+			}
+			return mustJSON(map[string]any{"errcode": 0, "errmsg": "ok", "has_more": hasMore, "next_cursor": next,
+				"stat_info": map[string]any{"students": students, "parents": []any{}}})
+		},
+		ids: func(ctx context.Context, c *Client, start string) iter.Seq2[string, error] {
+			return mapIDs(c.School.Absentees(ctx, SchoolStatRequest{LivingID: "L1", NextCursor: start}), (*SchoolAbsentee).ID)
+		},
+	},
+}
+
+// chain builds n pages of per rows each: page i is served at cursor
+// "" (i=0) or "c<i>", and points to "c<i+1>". The last says no more.
+func chain(st wecomStyle, n, per int) (map[string]string, []string) {
+	pages := map[string]string{}
+	var all []string
+	for i := 0; i < n; i++ {
+		var ids []string
+		for j := 0; j < per; j++ {
+			ids = append(ids, fmt.Sprintf("u%d_%d", i, j))
+		}
+		all = append(all, ids...)
+		cur := ""
+		if i > 0 {
+			cur = fmt.Sprintf("c%d", i)
+		}
+		pages[cur] = st.page(ids, fmt.Sprintf("c%d", i+1), i < n-1)
+	}
+	return pages, all
+}
+
+func collectIDs(seq iter.Seq2[string, error]) ([]string, error) { return Collect(seq) }
+
+func TestPagination(t *testing.T) {
+	for _, st := range wecomStyles {
+		t.Run(st.name, func(t *testing.T) {
+			t.Run("one page", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages, want := chain(st, 1, 3)
+				s := e.script(st.path, st.field, pages)
+				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
+				require.NoError(t, err)
+				assert.Equal(t, want, got)
+				assert.Equal(t, []string{""}, s.calls())
+			})
+			t.Run("many pages in order", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages, want := chain(st, 25, 4)
+				s := e.script(st.path, st.field, pages)
+				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
+				require.NoError(t, err)
+				assert.Equal(t, want, got, "every row once, in order")
+				assert.Len(t, s.calls(), 25)
+				assert.EqualValues(t, 1, e.gettoken.Load(), "one token for the whole iteration")
+			})
+			t.Run("empty middle page that says more is not the end", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages := map[string]string{
+					"":   st.page([]string{"a", "b"}, "k1", true),
+					"k1": st.page(nil, "k2", true),
+					"k2": st.page([]string{"c"}, "k3", false),
+				}
+				e.script(st.path, st.field, pages)
+				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
+				require.NoError(t, err)
+				assert.Equal(t, []string{"a", "b", "c"}, got)
+			})
+			t.Run("only the flag ends: a full page with no-more flag is last", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages := map[string]string{"": st.page([]string{"a"}, "k1", false), "k1": st.page([]string{"never"}, "", false)}
+				s := e.script(st.path, st.field, pages)
+				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
+				require.NoError(t, err)
+				assert.Equal(t, []string{"a"}, got)
+				assert.Len(t, s.calls(), 1, "a next cursor on the last page must not be followed")
+			})
+			t.Run("repeated cursor stops with an error", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages := map[string]string{
+					"":   st.page([]string{"a"}, "k1", true),
+					"k1": st.page([]string{"b"}, "k2", true),
+					"k2": st.page([]string{"c"}, "k1", true),
+				}
+				s := e.script(st.path, st.field, pages)
+				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
+				assert.Equal(t, []string{"a", "b", "c"}, got, "rows before the fault are still delivered")
+				var pe *PaginationError
+				require.ErrorAs(t, err, &pe)
+				assert.ErrorIs(t, err, ErrPagination)
+				assert.Equal(t, "k1", pe.Cursor)
+				assert.Len(t, s.calls(), 3)
+			})
+			t.Run("more without a cursor stops with an error", func(t *testing.T) {
+				e := newMockEnv(t)
+				e.script(st.path, st.field, map[string]string{"": st.page([]string{"a"}, "", true)})
+				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
+				assert.Equal(t, []string{"a"}, got)
+				assert.ErrorIs(t, err, ErrPagination)
+			})
+			t.Run("resume from a saved cursor", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages, all := chain(st, 5, 2)
+				s := e.script(st.path, st.field, pages)
+				got, err := collectIDs(st.ids(context.Background(), e.c, "c3"))
+				require.NoError(t, err)
+				assert.Equal(t, all[6:], got)
+				assert.Equal(t, []string{"c3", "c4"}, s.calls())
+			})
+			t.Run("ranging twice starts again", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages, want := chain(st, 3, 2)
+				s := e.script(st.path, st.field, pages)
+				seq := st.ids(context.Background(), e.c, "")
+				first, err := collectIDs(seq)
+				require.NoError(t, err)
+				second, err := collectIDs(seq)
+				require.NoError(t, err)
+				assert.Equal(t, want, first)
+				assert.Equal(t, want, second)
+				assert.Equal(t, []string{"", "c1", "c2", "", "c1", "c2"}, s.calls())
+			})
+			t.Run("no request before the loop starts; break sends no more", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages, _ := chain(st, 5, 3)
+				s := e.script(st.path, st.field, pages)
+				seq := st.ids(context.Background(), e.c, "")
+				assert.Empty(t, s.calls(), "building the iterator sends nothing")
+				n := 0
+				for _, err := range seq {
+					require.NoError(t, err)
+					if n++; n == 4 { // the first row of page 2
+						break
+					}
+				}
+				assert.Equal(t, []string{"", "c1"}, s.calls())
+			})
+			t.Run("context cancelled mid-iteration", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages, _ := chain(st, 5, 2)
+				s := e.script(st.path, st.field, pages)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var got []string
+				var errs []error
+				for id, err := range st.ids(ctx, e.c, "") {
+					if err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					got = append(got, id)
+					if len(got) == 3 {
+						cancel()
+					}
+				}
+				require.Len(t, errs, 1, "the error is yielded once")
+				assert.ErrorIs(t, errs[0], context.Canceled)
+				assert.Equal(t, []string{"u0_0", "u0_1", "u1_0", "u1_1"}, got, "the page in hand is finished, no new one is fetched")
+				assert.Len(t, s.calls(), 2)
+			})
+			t.Run("page cap", func(t *testing.T) {
+				e := newMockEnv(t, WithMaxPages(3))
+				pages, _ := chain(st, 10, 1)
+				s := e.script(st.path, st.field, pages)
+				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
+				assert.Len(t, got, 3)
+				assert.ErrorIs(t, err, ErrPagination)
+				assert.Len(t, s.calls(), 3)
+			})
+			t.Run("API error mid-iteration is yielded once, typed", func(t *testing.T) {
+				e := newMockEnv(t)
+				pages, _ := chain(st, 4, 2)
+				delete(pages, "c2")
+				e.script(st.path, st.field, pages)
+				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
+				assert.Len(t, got, 4)
+				var ae *APIError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, 40058, ae.Code)
+				assert.Equal(t, st.name, ae.Endpoint)
+			})
+		})
+	}
+}
+
+func TestEmptyLivingIDSendsNothing(t *testing.T) {
+	e := newMockEnv(t)
+	ctx := context.Background()
+	checks := map[string]error{}
+	_, checks["GetWatchStat"] = e.c.Living.GetWatchStat(ctx, WatchStatRequest{})
+	_, checks["GetWatchStatV2"] = e.c.School.GetWatchStatV2(ctx, SchoolStatRequest{})
+	_, checks["GetUnwatchStatV2"] = e.c.School.GetUnwatchStatV2(ctx, SchoolStatRequest{NextCursor: "x"})
+	_, checks["Viewers"] = Collect(e.c.Living.Viewers(ctx, WatchStatRequest{}))
+	_, checks["Watchers"] = Collect(e.c.School.Watchers(ctx, SchoolStatRequest{}))
+	_, checks["Absentees"] = Collect(e.c.School.Absentees(ctx, SchoolStatRequest{}))
+	for name, err := range checks {
+		var ve *ValidationError
+		assert.ErrorAs(t, err, &ve, name)
+		assert.ErrorIs(t, err, ErrInvalidArgument, name)
+		assert.Contains(t, err.Error(), "LivingID", name)
+	}
+	assert.Zero(t, e.mt.GetTotalCallCount(), "validation happens before any request, gettoken included")
+}
+
+func TestPagesLayerExposesCursors(t *testing.T) {
+	e := newMockEnv(t)
+	e.script("/cgi-bin/living/get_watch_stat", "next_key", map[string]string{
+		"": fixture(t, "watch_stat_page1.json"), "KEY1": fixture(t, "watch_stat_page2.json"),
+	})
+	var keys []string
+	for p, err := range e.c.Living.WatchStatPages(context.Background(), WatchStatRequest{LivingID: "L1"}) {
+		require.NoError(t, err)
+		keys = append(keys, p.NextKey)
+	}
+	assert.Equal(t, []string{"KEY1", "KEY2"}, keys)
+}
