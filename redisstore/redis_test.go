@@ -17,6 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// envRequireRedis, when set (.ci/redis.sh sets it), turns the skip for a
+// missing redis-server into a failure, so CI cannot pass without the tests.
+const envRequireRedis = "REDISSTORE_REQUIRE_REDIS"
+
 // redisServer is a redis-server process of the test's own, on a loopback
 // port, with its files in a temporary directory and no persistence.
 type redisServer struct {
@@ -37,6 +41,9 @@ func startRedis(t *testing.T) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
+		if os.Getenv(envRequireRedis) != "" {
+			t.Fatalf("redis-server is not on PATH, and %s is set", envRequireRedis)
+		}
 		t.Skip("redis-server is not on PATH: skipping the real-Redis tests (apt-get install -y redis-server, or run .ci/redis.sh)")
 	}
 	s := &redisServer{t: t, bin: bin, dir: t.TempDir()}
