@@ -12,6 +12,11 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// redisRetryInterval is how long a Limiter whose Redis failed keeps to its
+// in-process limit before it asks Redis again: a Redis that hangs would
+// otherwise cost every Wait a Timeout.
+const redisRetryInterval = 5 * time.Second
+
 // Defaults of LimiterOptions: Nuoyun allows 1000 requests per 10 s on
 // getAccountUserDurationList; the default leaves a tenth of it for clock
 // and window differences and for callers outside livestat.
@@ -30,11 +35,11 @@ type LimiterOptions struct {
 	// DefaultLimiterKey. Use one key per Nuoyun account.
 	Key string
 	// Requests is the most requests that all limiters on Key together
-	// let through in any window of Period; default DefaultLimiterRequests
-	// per DefaultLimiterPeriod. They are spread evenly over the period,
-	// with no bursts.
+	// let through in any window of Period, spread evenly over it with no
+	// bursts; default DefaultLimiterRequests.
 	Requests int
-	Period   time.Duration
+	// Period is the window of Requests; default DefaultLimiterPeriod.
+	Period time.Duration
 	// Timeout bounds one Redis round trip; default DefaultTimeout.
 	Timeout time.Duration
 	// Logger hears when the limiter falls back to a limit of its own
@@ -46,10 +51,10 @@ type LimiterOptions struct {
 // Redis, so that together they stay under a vendor's limit. Its Wait
 // method has the signature of (*rate.Limiter).Wait, the in-process limiter.
 //
-// While Redis fails, Wait falls back to an in-process limiter of the same
-// rate, with one warning: each replica then keeps to the whole limit on
-// its own, and the vendor may answer with its rate-limit error, which
-// livestat retries.
+// When Redis fails, Wait falls back to an in-process limiter of the same
+// rate, with one warning, and asks Redis again a few seconds later. Each
+// replica then keeps to the whole limit on its own, and the vendor may
+// answer with its rate-limit error, which livestat retries.
 //
 // A Limiter is safe for concurrent use.
 type Limiter struct {
@@ -59,8 +64,10 @@ type Limiter struct {
 	timeout time.Duration
 	logger  *slog.Logger
 
-	local    *rate.Limiter
-	degraded atomic.Bool
+	local      *rate.Limiter
+	degraded   atomic.Bool
+	retryAt    atomic.Int64 // Unix nanoseconds; Redis is not asked before
+	retryAfter time.Duration
 }
 
 // NewLimiter returns a Limiter on rdb.
@@ -88,10 +95,11 @@ func NewLimiter(rdb redis.UniversalClient, opts LimiterOptions) *Limiter {
 		key: opts.Prefix + "limit:" + opts.Key,
 		// Burst 1 spaces requests Period/Requests apart, so any window
 		// of Period holds at most Requests of them (+1 at its edges).
-		limit:   redis_rate.Limit{Rate: opts.Requests, Period: opts.Period, Burst: 1},
-		timeout: opts.Timeout,
-		logger:  opts.Logger,
-		local:   rate.NewLimiter(rate.Limit(float64(opts.Requests)/opts.Period.Seconds()), 1),
+		limit:      redis_rate.Limit{Rate: opts.Requests, Period: opts.Period, Burst: 1},
+		timeout:    opts.Timeout,
+		logger:     opts.Logger,
+		local:      rate.NewLimiter(rate.Limit(float64(opts.Requests)/opts.Period.Seconds()), 1),
+		retryAfter: redisRetryInterval,
 	}
 }
 
@@ -105,11 +113,15 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if time.Now().UnixNano() < l.retryAt.Load() {
+			return l.local.Wait(ctx)
+		}
 		res, err := l.allow(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			l.retryAt.Store(time.Now().Add(l.retryAfter).UnixNano())
 			if !l.degraded.Swap(true) {
 				l.logger.WarnContext(ctx, "redisstore: shared rate limit unavailable; limiting this process alone", "key", l.key, "error", err)
 			}

@@ -78,6 +78,7 @@ func TestLimiterFallsBackWhileRedisIsDown(t *testing.T) {
 	srv := startRedis(t)
 	var logs logBuffer
 	l := NewLimiter(srv.Client(t), LimiterOptions{Requests: 1000, Period: time.Second, Timeout: 200 * time.Millisecond, Logger: logs.logger()})
+	l.retryAfter = 100 * time.Millisecond
 	require.NoError(t, l.Wait(t.Context()))
 
 	srv.Kill()
@@ -90,4 +91,27 @@ func TestLimiterFallsBackWhileRedisIsDown(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return l.Wait(t.Context()) == nil && strings.Contains(logs.String(), "shared rate limit available again")
 	}, 10*time.Second, 50*time.Millisecond, "the limiter shares again once Redis is back")
+}
+
+// TestLimiterWithoutRedis checks that Wait keeps letting requests through
+// when Redis refuses connections or hangs, and that only the first Wait of
+// an outage pays the Redis timeout.
+func TestLimiterWithoutRedis(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		addr func(*testing.T) string
+	}{
+		{"connection refused", closedAddr},
+		{"server hangs", hungAddr},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := NewLimiter(newTestClient(t, tt.addr(t)), LimiterOptions{Requests: 1000, Period: time.Second, Timeout: 200 * time.Millisecond})
+			// Ten Waits: one Redis timeout, then the local limit (1 ms apart).
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			defer cancel()
+			for i := range 10 {
+				require.NoError(t, l.Wait(ctx), "wait %d", i)
+			}
+		})
+	}
 }

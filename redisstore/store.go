@@ -235,7 +235,7 @@ func (s *Store) Invalidate(ctx context.Context, key string, stale string) error 
 func (s *Store) LockRefresh(ctx context.Context, key string) (unlock func(), err error) {
 	k := s.lockKey(key)
 	val := rand.Text() // identifies this holder
-	ttl := s.opts.LockTTL.Milliseconds()
+	ttl := max(s.opts.LockTTL.Milliseconds(), 1)
 	deadline := time.Now().Add(s.opts.LockWait)
 	var timer *time.Timer
 	for {
