@@ -35,8 +35,9 @@ type LimiterOptions struct {
 	// DefaultLimiterKey. Use one key per Nuoyun account.
 	Key string
 	// Requests is the most requests that all limiters on Key together
-	// let through in any window of Period, spread evenly over it with no
-	// bursts; default DefaultLimiterRequests.
+	// let through in any window of Period (one more where a window's
+	// edges both fall on one), spread evenly with no bursts; default
+	// DefaultLimiterRequests.
 	Requests int
 	// Period is the window of Requests; default DefaultLimiterPeriod.
 	Period time.Duration
