@@ -1,0 +1,290 @@
+// Package redisstore shares livestat's WeCom access tokens between replicas
+// through Redis, serialises their refreshes with a lock, and offers a rate
+// limiter that several replicas share.
+//
+// It is a Go module of its own, so that programs which do not use Redis do
+// not pull go-redis into their builds.
+//
+//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{
+//		Addrs:                 []string{"redis:6379"},
+//		ContextTimeoutEnabled: true, // let Options.Timeout bound socket I/O
+//	})
+//	c, err := livestat.NewClient(
+//		livestat.WithWeComApp(corpID, secret),
+//		livestat.WithAppID(agentID),
+//		livestat.WithTokenStore(redisstore.New(rdb, redisstore.Options{})),
+//	)
+//
+// # Keys
+//
+// A token lives under Prefix+"token:"+key and its refresh lock under
+// Prefix+"lock:"+key, where key is what livestat passes
+// ("wecom:<corp>:<app>"). The token is stored as JSON with its expiry, and
+// the Redis key expires with the token. The refresh margin is applied by
+// livestat when it reads the token, not by the key's TTL, so replicas with
+// different margins can share one store.
+//
+// # The refresh lock
+//
+// The lock is an efficiency lock: it keeps replicas from calling gettoken
+// all at once, it does not guard data. If Redis loses it (a failover, an
+// expiry while a slow holder still works), two replicas may both call
+// gettoken, which WeCom answers with the same token while it is valid.
+//
+// # When Redis fails
+//
+// Every method returns Redis errors as they are, after at most
+// Options.Timeout per round trip. livestat's CachingTokenSource logs them
+// and carries on with the token it holds in memory, or fetches one itself;
+// it shares again as soon as Redis answers.
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"time"
+
+	"github.com/livestat/livestat"
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults of Options.
+const (
+	DefaultPrefix       = "livestat:"
+	DefaultTimeout      = time.Second
+	DefaultLockTTL      = 10 * time.Second
+	DefaultPollInterval = 50 * time.Millisecond
+)
+
+// ErrLockWait is returned by LockRefresh when another holder kept the lock
+// for longer than Options.LockWait. livestat then refreshes without the lock.
+var ErrLockWait = errors.New("redisstore: gave up waiting for the refresh lock")
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// Prefix starts every key the store writes; default DefaultPrefix.
+	Prefix string
+	// Timeout bounds one Redis round trip; default DefaultTimeout. Create
+	// the client with ContextTimeoutEnabled so that it also bounds socket
+	// reads and writes, not only dialing and waiting for a connection.
+	Timeout time.Duration
+	// LockTTL is how long a refresh lock lives if its holder never
+	// releases it (a crash): the longest a dead holder blocks the others.
+	// Default DefaultLockTTL. Keep it above a normal gettoken call.
+	LockTTL time.Duration
+	// LockWait bounds how long LockRefresh waits for another holder;
+	// default twice LockTTL, so a dead holder's lock expires first.
+	LockWait time.Duration
+	// PollInterval is how often a waiter tries the lock again (with
+	// jitter); default DefaultPollInterval.
+	PollInterval time.Duration
+	// Logger receives warnings about the lock; default: discard.
+	Logger *slog.Logger
+}
+
+// Store is a livestat.TokenStore and livestat.RefreshLocker in Redis. It is
+// safe for concurrent use; share one per Redis client.
+type Store struct {
+	rdb  redis.UniversalClient
+	opts Options
+
+	invalidate *redis.Script
+	acquire    *redis.Script
+	release    *redis.Script
+}
+
+var (
+	_ livestat.TokenStore    = (*Store)(nil)
+	_ livestat.RefreshLocker = (*Store)(nil)
+)
+
+// invalidateLua deletes the token only if it is still the stale one.
+const invalidateLua = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local ok, t = pcall(cjson.decode, v)
+if ok and type(t) == 'table' and t.access_token == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0`
+
+// acquireLua takes the lock, or reports that we already hold it: go-redis
+// may resend a command whose reply was lost, and the resent SET NX must
+// not find our own lock taken.
+const acquireLua = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	redis.call('PEXPIRE', KEYS[1], ARGV[2])
+	return 1
+end
+return 0`
+
+// releaseLua deletes the lock only if it is still ours: after our TTL ran
+// out another replica may hold it.
+const releaseLua = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0`
+
+// New returns a Store on rdb, which may be a single node, Sentinel or
+// Cluster client.
+func New(rdb redis.UniversalClient, opts Options) *Store {
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.LockTTL <= 0 {
+		opts.LockTTL = DefaultLockTTL
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = 2 * opts.LockTTL
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Store{
+		rdb:        rdb,
+		opts:       opts,
+		invalidate: redis.NewScript(invalidateLua),
+		acquire:    redis.NewScript(acquireLua),
+		release:    redis.NewScript(releaseLua),
+	}
+}
+
+func (s *Store) tokenKey(key string) string { return s.opts.Prefix + "token:" + key }
+func (s *Store) lockKey(key string) string  { return s.opts.Prefix + "lock:" + key }
+
+// stored is a token as it is kept in Redis.
+type stored struct {
+	AccessToken string `json:"access_token"`
+	ExpiresAtMS int64  `json:"expires_at_ms"`
+}
+
+// Load implements livestat.TokenStore.
+func (s *Store) Load(ctx context.Context, key string) (livestat.Token, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	b, err := s.rdb.Get(ctx, s.tokenKey(key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return livestat.Token{}, false, nil
+	}
+	if err != nil {
+		return livestat.Token{}, false, fmt.Errorf("redisstore: load: %w", err)
+	}
+	var v stored
+	if err := json.Unmarshal(b, &v); err != nil || v.AccessToken == "" {
+		// Say nothing of the value: it may hold a token.
+		return livestat.Token{}, false, fmt.Errorf("redisstore: load: the value under %q is not a stored token", s.tokenKey(key))
+	}
+	t := livestat.Token{AccessToken: v.AccessToken, ExpiresAt: time.UnixMilli(v.ExpiresAtMS)}
+	if !time.Now().Before(t.ExpiresAt) {
+		return livestat.Token{}, false, nil
+	}
+	return t, true, nil
+}
+
+// Save implements livestat.TokenStore. The key expires when tok does; a
+// token that has already expired is not stored.
+func (s *Store) Save(ctx context.Context, key string, tok livestat.Token) error {
+	ttl := time.Until(tok.ExpiresAt).Truncate(time.Millisecond)
+	if ttl <= 0 {
+		return nil
+	}
+	b, err := json.Marshal(stored{AccessToken: tok.AccessToken, ExpiresAtMS: tok.ExpiresAt.UnixMilli()})
+	if err != nil {
+		return fmt.Errorf("redisstore: save: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	if err := s.rdb.Set(ctx, s.tokenKey(key), b, ttl).Err(); err != nil {
+		return fmt.Errorf("redisstore: save: %w", err)
+	}
+	return nil
+}
+
+// Invalidate implements livestat.TokenStore: it deletes the token under key
+// only if it is still stale, in one atomic step, so that a token another
+// replica has just stored survives.
+func (s *Store) Invalidate(ctx context.Context, key string, stale string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	if err := s.invalidate.Run(ctx, s.rdb, []string{s.tokenKey(key)}, stale).Err(); err != nil {
+		return fmt.Errorf("redisstore: invalidate: %w", err)
+	}
+	return nil
+}
+
+// LockRefresh implements livestat.RefreshLocker. It waits while another
+// replica holds the lock, polling every PollInterval, until it gets it,
+// ctx ends (ctx.Err()), LockWait passes (ErrLockWait) or Redis fails (that
+// error, at once: waiting on a Redis that does not answer helps nobody).
+//
+// The lock expires after LockTTL even if unlock is never called. unlock
+// deletes it only while it is still this caller's.
+func (s *Store) LockRefresh(ctx context.Context, key string) (unlock func(), err error) {
+	k := s.lockKey(key)
+	val := rand.Text() // identifies this holder
+	ttl := max(s.opts.LockTTL.Milliseconds(), 1)
+	deadline := time.Now().Add(s.opts.LockWait)
+	var timer *time.Timer
+	for {
+		ok, err := s.try(ctx, k, val, ttl)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("redisstore: refresh lock: %w", err)
+		}
+		if ok {
+			return func() { s.unlock(ctx, k, val) }, nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, ErrLockWait
+		}
+		p := s.opts.PollInterval
+		wait := min(p/2+mrand.N(p/2+1), left)
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (s *Store) try(ctx context.Context, k, val string, ttlMS int64) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	n, err := s.acquire.Run(ctx, s.rdb, []string{k}, val, ttlMS).Int()
+	return n == 1, err
+}
+
+// unlock runs after the refresh, whose context may have ended by then.
+func (s *Store) unlock(ctx context.Context, k, val string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
+	defer cancel()
+	n, err := s.release.Run(ctx, s.rdb, []string{k}, val).Int()
+	switch {
+	case err != nil:
+		s.opts.Logger.WarnContext(ctx, "redisstore: releasing the refresh lock failed; it expires by itself", "key", k, "ttl", s.opts.LockTTL, "error", err)
+	case n == 0:
+		s.opts.Logger.WarnContext(ctx, "redisstore: the refresh lock expired before the refresh ended; consider a longer LockTTL", "key", k, "ttl", s.opts.LockTTL)
+	}
+}
