@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// envRequireRedis, when set (.ci/redis.sh sets it), turns the skip for a
+// envRequireRedis, when set (.ci/run sets it), turns the skip for a
 // missing redis-server into a failure, so CI cannot pass without the tests.
 const envRequireRedis = "REDISSTORE_REQUIRE_REDIS"
 
@@ -44,7 +44,7 @@ func startRedis(t *testing.T) *redisServer {
 		if os.Getenv(envRequireRedis) != "" {
 			t.Fatalf("redis-server is not on PATH, and %s is set", envRequireRedis)
 		}
-		t.Skip("redis-server is not on PATH: skipping the real-Redis tests (apt-get install -y redis-server, or run .ci/redis.sh)")
+		t.Skip("redis-server is not on PATH: skipping the real-Redis tests (apt-get install -y redis-server, or run .ci/run)")
 	}
 	s := &redisServer{t: t, bin: bin, dir: t.TempDir()}
 	// Another process may take the free port between our probe and

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test of the repository: the livestat module and the redisstore
+# module (its own Go module, so `go test ./...` at the root does not reach it).
+# The redisstore tests start their own redis-server when it is on PATH and
+# skip with a message otherwise; CI installs it and sets
+# REDISSTORE_REQUIRE_REDIS=1 so that they cannot skip there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+go test -race -count=1 ./...
+(cd redisstore && go test -race -count=1 ./...)
