@@ -101,16 +101,25 @@ func authorize(ctx context.Context, auth RequestAuthorizer, c *call, r *resty.Re
 // String, GoString, Format and LogValue methods print header names only,
 // never values, which are usually secrets.
 type StaticHeaders struct {
-	h http.Header
+	// h hides the headers in a closure: fmt, printing a struct that holds
+	// a StaticHeaders in an unexported field (where it cannot call Format),
+	// shows a func's address rather than the values.
+	h func() http.Header
 }
 
 // NewStaticHeaders returns an authorizer adding h to every request. It
 // keeps a copy of h.
-func NewStaticHeaders(h http.Header) *StaticHeaders { return &StaticHeaders{h: h.Clone()} }
+func NewStaticHeaders(h http.Header) *StaticHeaders {
+	c := h.Clone()
+	return &StaticHeaders{h: func() http.Header { return c }}
+}
 
 // AuthorizeRequest sets the headers on r.
 func (s *StaticHeaders) AuthorizeRequest(_ context.Context, r *AuthRequest) error {
-	for k, vs := range s.h {
+	if s.h == nil {
+		return nil
+	}
+	for k, vs := range s.h() {
 		r.Header[k] = slices.Clone(vs)
 	}
 	return nil
@@ -118,8 +127,12 @@ func (s *StaticHeaders) AuthorizeRequest(_ context.Context, r *AuthRequest) erro
 
 // String names the headers with their values redacted.
 func (s StaticHeaders) String() string {
-	names := make([]string, 0, len(s.h))
-	for k := range s.h {
+	var h http.Header
+	if s.h != nil {
+		h = s.h()
+	}
+	names := make([]string, 0, len(h))
+	for k := range h {
 		names = append(names, k+": REDACTED")
 	}
 	slices.Sort(names)
@@ -184,18 +197,22 @@ type SignAuthorizer struct {
 	// Now is the clock for the timestamp; nil means time.Now.
 	Now func() time.Time
 
-	key, secret string
+	key string
+	// secret hides the secret in a closure: fmt, printing a struct that
+	// holds a SignAuthorizer in an unexported field (where it cannot call
+	// Format), shows a func's address rather than the secret.
+	secret func() string
 }
 
 // NewSignAuthorizer returns a SignAuthorizer for the app key and secret,
 // with the default placement and field names.
 func NewSignAuthorizer(key, secret string) *SignAuthorizer {
-	return &SignAuthorizer{key: key, secret: secret}
+	return &SignAuthorizer{key: key, secret: func() string { return secret }}
 }
 
 // AuthorizeRequest adds the key, a fresh timestamp and its sign to r.
 func (s *SignAuthorizer) AuthorizeRequest(_ context.Context, r *AuthRequest) error {
-	if s.key == "" || s.secret == "" {
+	if s.key == "" || s.secret == nil || s.secret() == "" {
 		return errors.New("SignAuthorizer: key or secret is empty (create it with NewSignAuthorizer)")
 	}
 	now := time.Now
@@ -204,7 +221,7 @@ func (s *SignAuthorizer) AuthorizeRequest(_ context.Context, r *AuthRequest) err
 	}
 	ms := now().UnixMilli()
 	ts := strconv.FormatInt(ms, 10)
-	sign := signMD5(ts, s.key, s.secret)
+	sign := signMD5(ts, s.key, s.secret())
 	kf, tf, sf := orDefault(s.KeyField, "key"), orDefault(s.TimestampField, "timestamp"), orDefault(s.SignField, "sign")
 	switch s.Placement {
 	case AuthInHeader:

@@ -170,10 +170,12 @@ func (ra *readAhead[C, P]) take(ctx context.Context, n int, cursor C, fetch func
 	}
 	ra.queue[0] = nil
 	ra.queue = ra.queue[1:]
-	ra.launch()
 	// The future ends soon after ctx does: its fetch runs under a child
-	// of ctx.
+	// of ctx. Only then is its slot free for the next page.
 	<-f.done
+	if f.err == nil { // after an error the loop stops
+		ra.launch()
+	}
 	return f.page, f.err
 }
 
