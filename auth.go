@@ -158,6 +158,7 @@ const (
 	AuthInBody                        // top-level fields of the JSON body
 )
 
+// String returns "header", "query" or "body".
 func (p AuthPlacement) String() string {
 	switch p {
 	case AuthInHeader:

@@ -323,10 +323,10 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // iteration started, so rows updated meanwhile do not shift the pages; and
 // a row whose (RoomID, WeChatUserSpaceID) was already yielded in this
 // iteration is dropped. The set of yielded keys grows with the number of
-// rows (some 50 bytes a row). A row updated during the iteration can still
-// leave the pinned window and shift later rows back a page, so one of those
-// can be missed: to catch up, run the next sync from UpdateTimeStart = the
-// pinned end.
+// rows (a few dozen bytes a row). A row updated during the iteration can
+// still leave the pinned window and shift later rows back a page, so one of
+// those can be missed; an incremental sync whose next run starts
+// (UpdateTimeStart) at this run's start time picks it up.
 //
 // Errors end the iteration: an invalid request yields a *ValidationError
 // before any request, a failed page its error after the rows of the pages
