@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -305,22 +306,18 @@ func TestNuoyunFetchesConcurrently(t *testing.T) {
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 1000)
 	arrived := make(chan struct{})
-	var once [4]bool
+	var closeArrived sync.Once
+	var seen [4]bool
 	f.hook = func(r *http.Request, page int) (*http.Response, error) {
 		if page < 2 || page > 5 {
 			return nil, nil
 		}
 		f.mu.Lock()
-		n := 0
-		once[page-2] = true
-		for _, ok := range once {
-			if ok {
-				n++
-			}
-		}
+		seen[page-2] = true
+		all := seen == [4]bool{true, true, true, true}
 		f.mu.Unlock()
-		if n == 4 {
-			close(arrived)
+		if all {
+			closeArrived.Do(func() { close(arrived) })
 		}
 		select {
 		case <-arrived:
