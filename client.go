@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
-	"golang.org/x/time/rate"
 )
 
 // Version is the livestat release, sent in the User-Agent header.
@@ -59,7 +58,7 @@ type Client struct {
 	bufs   sync.Pool
 	// nuoyunLimiter paces every Nuoyun attempt of this Client, whichever
 	// goroutine makes it; nil when the client-side limit is off.
-	nuoyunLimiter *rate.Limiter
+	nuoyunLimiter Limiter
 }
 
 // config is what the Options set. NewClient validates it as a whole.
@@ -82,6 +81,7 @@ type config struct {
 	nuoyunRateN   int
 	nuoyunRatePer time.Duration
 	nuoyunWorkers int
+	nuoyunLimiter Limiter
 }
 
 // An Option configures a Client.
@@ -422,7 +422,7 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	// Per-vendor steps, taken on every attempt, retries included: a
 	// client-side rate limiter and a request authorizer (both Nuoyun only).
 	base := cl.cfg.wecomBase
-	var lim *rate.Limiter
+	var lim Limiter
 	var auth RequestAuthorizer
 	if c.vendor == VendorNuoyun {
 		base, lim, auth = cl.cfg.nuoyunBase, cl.nuoyunLimiter, cl.cfg.nuoyunAuth

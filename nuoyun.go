@@ -40,6 +40,19 @@ func WithNuoyunRateLimit(n int, period time.Duration) Option {
 	return func(c *config) { c.nuoyunRateN, c.nuoyunRatePer = n, period }
 }
 
+// A Limiter paces requests: Wait blocks until the next request may go, or
+// returns an error when ctx ends first. *rate.Limiter (golang.org/x/time/rate)
+// and redisstore's shared Limiter implement it.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// WithNuoyunLimiter paces Nuoyun requests with l instead of the built-in
+// limiter of WithNuoyunRateLimit: for instance a limiter shared by several
+// replicas through Redis (redisstore.NewLimiter), so that together they
+// stay under the vendor's limit.
+func WithNuoyunLimiter(l Limiter) Option { return func(c *config) { c.nuoyunLimiter = l } }
+
 // WithNuoyunWorkers sets how many pages a Nuoyun iteration fetches
 // concurrently after the first (default DefaultNuoyunWorkers); 1 fetches
 // page after page. Rows are yielded in page order either way.
@@ -58,9 +71,12 @@ func (cfg *config) validateNuoyun() error {
 }
 
 // newNuoyunLimiter returns the shared Nuoyun limiter, nil when it is off.
-func (cfg *config) newNuoyunLimiter() *rate.Limiter {
+func (cfg *config) newNuoyunLimiter() Limiter {
+	if cfg.nuoyunLimiter != nil {
+		return cfg.nuoyunLimiter
+	}
 	if cfg.nuoyunRateN == 0 {
-		return nil
+		return nil // an untyped nil: a nil *rate.Limiter would not compare equal
 	}
 	n := time.Duration(cfg.nuoyunRateN)
 	// The interval is rounded up, plus a nanosecond against the limiter's
@@ -70,7 +86,7 @@ func (cfg *config) newNuoyunLimiter() *rate.Limiter {
 }
 
 // waitLimiter waits for lim (if any) before an attempt of c.
-func waitLimiter(ctx context.Context, lim *rate.Limiter, c *call) error {
+func waitLimiter(ctx context.Context, lim Limiter, c *call) error {
 	if lim == nil {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -137,4 +138,19 @@ func TestNuoyunRateLimitHonoursContext(t *testing.T) {
 		assert.GreaterOrEqual(t, time.Since(start), 10*time.Second)
 		assert.Less(t, time.Since(start), 10*time.Second+time.Millisecond)
 	})
+}
+
+// countingLimiter records its waits, standing in for a shared limiter.
+type countingLimiter struct{ waits atomic.Int32 }
+
+func (l *countingLimiter) Wait(ctx context.Context) error { l.waits.Add(1); return ctx.Err() }
+
+func TestNuoyunCustomLimiterReplacesTheBuiltIn(t *testing.T) {
+	lim := &countingLimiter{}
+	c, mt := newNuoyunClient(t, WithNuoyunRateLimit(1, time.Hour), WithNuoyunLimiter(lim))
+	serveNuoyun(mt, 30)
+	rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 10}))
+	require.NoError(t, err)
+	assert.Len(t, rows, 30, "a 1-per-hour built-in limiter would have blocked: the custom one is used")
+	assert.EqualValues(t, 3, lim.waits.Load(), "every request waits on the custom limiter")
 }
