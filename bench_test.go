@@ -1,0 +1,200 @@
+package livestat
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// Benchmarks of livestat against the hand-written baseline (baseline_test.go),
+// on the loopback API of bench_helpers_test.go. scripts/bench.sh runs them
+// with -count 6 and prints livestat / baseline ratios with benchstat.
+//
+// Sub-benchmark names follow benchstat's key=value convention, so that
+// `benchstat -col /impl` puts the two implementations side by side.
+
+// drainRows is the number of rows each B1 operation drains per endpoint.
+const drainRows = 200_000
+
+// drainCase is one endpoint of B1: its loopback pages and the two ways of
+// draining them.
+type drainCase struct {
+	name     string
+	pages    func(testing.TB) *benchPages
+	livestat func(ctx context.Context, c *Client) (int, error)
+	baseline func(ctx context.Context, b *baseline) (int, error)
+}
+
+// count drains seq and returns the number of items, touching each so the
+// work cannot be optimised away.
+func count[T any](seq func(func(T, error) bool), touch func(*T)) (int, error) {
+	n := 0
+	for v, err := range seq {
+		if err != nil {
+			return n, err
+		}
+		touch(&v)
+		n++
+	}
+	return n, nil
+}
+
+func drainCases() []drainCase {
+	const living = "bench-living"
+	var sink Seconds // receives a field of every row
+	return []drainCase{
+		{
+			name: "living",
+			// 1000 rows a page: 800 members and 200 external contacts.
+			pages: func(tb testing.TB) *benchPages { return benchLivingPages(tb, drainRows/1000, 800, 200) },
+			livestat: func(ctx context.Context, c *Client) (int, error) {
+				return count(c.Living.Viewers(ctx, WatchStatRequest{LivingID: living}), func(v *LivingViewer) { sink += v.WatchTime })
+			},
+			baseline: func(ctx context.Context, b *baseline) (int, error) {
+				return b.livingViewers(ctx, living, func(v *LivingViewer) { sink += v.WatchTime })
+			},
+		},
+		{
+			name: "school-watch",
+			// 1000 rows a page: 600 students, 300 parents, 100 visitors.
+			pages: func(tb testing.TB) *benchPages { return benchSchoolWatchPages(tb, drainRows/1000, 600, 300, 100) },
+			livestat: func(ctx context.Context, c *Client) (int, error) {
+				return count(c.School.Watchers(ctx, SchoolStatRequest{LivingID: living}), func(v *SchoolWatcher) { sink += v.WatchTime })
+			},
+			baseline: func(ctx context.Context, b *baseline) (int, error) {
+				return b.schoolWatchers(ctx, living, func(v *SchoolWatcher) { sink += v.WatchTime })
+			},
+		},
+		{
+			name: "school-unwatch",
+			// 1000 rows a page: 700 students, 300 parents.
+			pages: func(tb testing.TB) *benchPages { return benchSchoolUnwatchPages(tb, drainRows/1000, 700, 300) },
+			livestat: func(ctx context.Context, c *Client) (int, error) {
+				return count(c.School.Absentees(ctx, SchoolStatRequest{LivingID: living}), func(v *SchoolAbsentee) { sink += Seconds(len(v.PartyIDs)) })
+			},
+			baseline: func(ctx context.Context, b *baseline) (int, error) {
+				return b.schoolAbsentees(ctx, living, func(v *SchoolAbsentee) { sink += Seconds(len(v.PartyIDs)) })
+			},
+		},
+		{
+			name: "nuoyun",
+			// MaxNuoyunPageSize rows a page, page after page.
+			pages: func(tb testing.TB) *benchPages { return benchNuoyunPages(tb, drainRows, MaxNuoyunPageSize) },
+			livestat: func(ctx context.Context, c *Client) (int, error) {
+				return count(c.Nuoyun.UserDurations(ctx, UserDurationRequest{}), func(v *UserDuration) { sink += v.StayDuration })
+			},
+			baseline: func(ctx context.Context, b *baseline) (int, error) {
+				return b.nuoyunDurations(ctx, func(v *UserDuration) { sink += v.StayDuration })
+			},
+		},
+	}
+}
+
+// BenchmarkDrain (B1) drains drainRows rows through each endpoint's public
+// iterator, and through the baseline, and reports ns/row, B/row and
+// allocs/row. Both run one request at a time (livestat's Nuoyun read-ahead
+// is B3's subject) with no client-side rate limit. The loopback server runs
+// in the same process: its small, per-request share of the allocations is
+// the same for both.
+func BenchmarkDrain(b *testing.B) {
+	for _, dc := range drainCases() {
+		b.Run("endpoint="+dc.name, func(b *testing.B) {
+			api := newBenchAPI(b, dc.pages(b))
+			ctx := context.Background()
+			b.Run("impl=baseline", func(b *testing.B) {
+				bl, err := newBaseline(ctx, api.client(b), api.srv.URL)
+				if err != nil {
+					b.Fatal(err)
+				}
+				perRow(b, func() (int, error) { return dc.baseline(ctx, bl) })
+			})
+			b.Run("impl=livestat", func(b *testing.B) {
+				c := api.livestat(b)
+				perRow(b, func() (int, error) { return dc.livestat(ctx, c) })
+			})
+		})
+	}
+}
+
+// perRow runs drain once per operation, checks it saw drainRows rows, and
+// reports time and allocations per row.
+func perRow(b *testing.B, drain func() (int, error)) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		n, err := drain()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != drainRows {
+			b.Fatalf("drained %d rows, want %d", n, drainRows)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	rows := float64(b.N) * drainRows
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/rows, "B/row")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/rows, "allocs/row")
+}
+
+// BenchmarkToken (B2) measures the token as every WeCom call gets it.
+//
+// cached: the cached path under RunParallel (0 allocs/op).
+// cold-start: a fresh Client whose first 1000 concurrent callers all need a
+// token; TestColdStartFetchesOneToken asserts that they cause one gettoken.
+func BenchmarkToken(b *testing.B) {
+	api := newBenchAPI(b)
+	ctx := context.Background()
+	b.Run("path=cached", func(b *testing.B) {
+		c := api.livestat(b)
+		if _, err := c.tokens.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := c.tokens.Token(ctx); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("path=cold-start-1000", func(b *testing.B) {
+		const callers = 1000
+		hc := api.client(b)
+		before := api.gettoken.Load()
+		for b.Loop() {
+			b.StopTimer()
+			c, err := NewClient(WithWeComApp("bench-corp", "bench-secret"), WithWeComBaseURL(api.srv.URL), WithHTTPClient(hc))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ready, done sync.WaitGroup
+			start := make(chan struct{})
+			errs := make(chan error, callers)
+			for range callers {
+				ready.Add(1)
+				done.Go(func() {
+					ready.Done()
+					<-start
+					if _, err := c.tokens.Token(ctx); err != nil {
+						errs <- err
+					}
+				})
+			}
+			ready.Wait()
+			b.StartTimer()
+			close(start)
+			done.Wait()
+			close(errs)
+			for err := range errs {
+				b.Fatal(err)
+			}
+		}
+		if got := api.gettoken.Load() - before; got != int64(b.N) {
+			b.Fatalf("%d gettoken requests for %d cold starts", got, b.N)
+		}
+	})
+}
