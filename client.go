@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -16,7 +15,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -55,7 +53,7 @@ type Client struct {
 	cfg    config
 	rc     *resty.Client
 	tokens *CachingTokenSource // nil when WeCom is not configured
-	bufs   sync.Pool
+	bufs   replyBuffers
 	// nuoyunLimiter paces every Nuoyun attempt of this Client, whichever
 	// goroutine makes it; nil when the client-side limit is off.
 	nuoyunLimiter Limiter
@@ -210,8 +208,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		SetHeader("User-Agent", "livestat-go/"+Version).
 		SetRetryCount(0) // livestat's own loop retries: its decisions need the decoded errcode
 
-	c := &Client{cfg: cfg, rc: rc}
-	c.bufs.New = func() any { return new(bytes.Buffer) }
+	c := &Client{cfg: cfg, rc: rc, bufs: newReplyBuffers()}
 	c.Living = &LivingService{c: c}
 	c.School = &SchoolService{c: c}
 	c.Nuoyun = &NuoyunService{c: c}
@@ -459,10 +456,9 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	body := resp.RawBody()
 	defer body.Close()
 
-	buf := cl.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer cl.bufs.Put(buf)
-	n, rerr := buf.ReadFrom(io.LimitReader(body, cl.cfg.maxBody+1))
+	buf := cl.bufs.get()
+	defer cl.bufs.put(buf)
+	n, rerr := readBody(buf, body, resp.RawResponse.ContentLength, cl.cfg.maxBody)
 	status := resp.StatusCode()
 	data := buf.Bytes()
 	snip := func() string {
