@@ -198,6 +198,10 @@ func (t *ChinaTime) UnmarshalJSON(b []byte) error {
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return fmt.Errorf("livestat: want a %q time string, got %.32s", ChinaTimeLayout, b)
 	}
+	if v, ok := parseChinaTime(b[1 : len(b)-1]); ok {
+		t.Time = v
+		return nil
+	}
 	v, err := time.ParseInLocation(ChinaTimeLayout, string(b[1:len(b)-1]), chinaStandardTime)
 	if err != nil {
 		return fmt.Errorf("livestat: want a %q time string, got %.32s", ChinaTimeLayout, b)
@@ -236,17 +240,34 @@ type ThirdWeChatInfo struct {
 }
 
 // UnmarshalJSON decodes the object, noting whether it was more than {}.
+// The common shape (plain strings) takes a fast path; see
+// nuoyun_fastpath.go.
 func (i *ThirdWeChatInfo) UnmarshalJSON(b []byte) error {
 	if isEmptyObject(b) {
 		*i = ThirdWeChatInfo{}
 		return nil
 	}
-	type plain ThirdWeChatInfo
-	var v plain
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
+	var v ThirdWeChatInfo
+	fast := decodeFlatObject(b, func(key, val []byte) bool {
+		switch string(key) {
+		case "authorizer_appid":
+			return setPlainString(&v.AuthorizerAppID, val)
+		case "openid":
+			return setPlainString(&v.OpenID, val)
+		case "unionid":
+			return setPlainString(&v.UnionID, val)
+		}
+		return false
+	})
+	if !fast {
+		type plain ThirdWeChatInfo
+		var p plain
+		if err := json.Unmarshal(b, &p); err != nil {
+			return err
+		}
+		v = ThirdWeChatInfo(p)
 	}
-	*i = ThirdWeChatInfo(v)
+	*i = v
 	i.Present = true
 	return nil
 }
@@ -270,17 +291,34 @@ type ChannelInfo struct {
 }
 
 // UnmarshalJSON decodes the object, noting whether it was more than {}.
+// The common shape (plain strings, an integer id) takes a fast path; see
+// nuoyun_fastpath.go.
 func (c *ChannelInfo) UnmarshalJSON(b []byte) error {
 	if isEmptyObject(b) {
 		*c = ChannelInfo{}
 		return nil
 	}
-	type plain ChannelInfo
-	var v plain
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
+	var v ChannelInfo
+	fast := decodeFlatObject(b, func(key, val []byte) bool {
+		switch string(key) {
+		case "channel_id":
+			return v.ChannelID.UnmarshalJSON(val) == nil
+		case "channel_name":
+			return setPlainString(&v.ChannelName, val)
+		case "store_id":
+			return setPlainString(&v.StoreID, val)
+		}
+		return false
+	})
+	if !fast {
+		type plain ChannelInfo
+		var p plain
+		if err := json.Unmarshal(b, &p); err != nil {
+			return err
+		}
+		v = ChannelInfo(p)
 	}
-	*c = ChannelInfo(v)
+	*c = v
 	c.Present = true
 	return nil
 }
