@@ -1,0 +1,457 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/livestattest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The secret every test server accepts; no output may contain it, nor any
+// token the server issued.
+const testSecret = "CLI-SECRET-never-print-9d1e"
+
+// result is one run of the CLI.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// cli runs the CLI against srv (nil: no server configured).
+type cli struct {
+	t         *testing.T
+	srv       *livestattest.Server
+	env       map[string]string
+	stdoutTTY bool
+	stderrTTY bool
+}
+
+func newServer(t *testing.T, opts livestattest.Options) *livestattest.Server {
+	t.Helper()
+	opts.CorpSecret = testSecret
+	return livestattest.NewServer(t, opts)
+}
+
+func newCLI(t *testing.T, srv *livestattest.Server) *cli {
+	c := &cli{t: t, srv: srv, env: map[string]string{}}
+	if srv != nil {
+		c.env = map[string]string{
+			"WECOM_CORP_ID": srv.CorpID(), "WECOM_CORP_SECRET": srv.CorpSecret(),
+			"WECOM_BASE_URL": srv.URL(), "NUOYUN_BASE_URL": srv.URL(),
+		}
+	}
+	return c
+}
+
+func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, stdio{
+		stdout: &stdout, stderr: &stderr,
+		getenv:    func(k string) string { return c.env[k] },
+		stdoutTTY: c.stdoutTTY, stderrTTY: c.stderrTTY,
+	})
+	r := result{code, stdout.String(), stderr.String()}
+	assertNoSecrets(c.t, r.stdout+r.stderr)
+	return r
+}
+
+var tokenPattern = regexp.MustCompile(`livestattest-token-\d+`)
+
+func assertNoSecrets(t *testing.T, out string) {
+	t.Helper()
+	assert.NotContains(t, out, testSecret, "output shows the secret")
+	assert.NotContains(t, out, livestattest.DefaultCorpSecret, "output shows the secret")
+	assert.False(t, tokenPattern.MatchString(out), "output shows a token:\n%s", out)
+}
+
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		out = append(out, m)
+	}
+	return out
+}
+
+func seeded(t *testing.T, pageSize int) *livestattest.Server {
+	return newServer(t, livestattest.Options{
+		PageSize: pageSize,
+		Living: map[string][]livestat.LivingViewer{"L": {
+			{Kind: livestat.KindUser, UserID: "zhangsan", WatchTime: 3720, IsComment: true, InvitorUserID: "lisi"},
+			{Kind: livestat.KindExternalUser, ExternalUserID: "wmEXT1", Type: livestat.ExternalUserWeChat, Name: "王芳", WatchTime: 45, IsMic: true},
+			{Kind: livestat.KindUser, UserID: "lisi", WatchTime: 725},
+		}},
+		School: map[string]livestattest.School{"S": {
+			Watchers: []livestat.SchoolWatcher{
+				{Kind: livestat.KindStudent, StudentUserID: "stu1", PartyIDs: []int64{10, 11}, WatchTime: 30, EnterTime: 1586433904, LeaveTime: 1586434000, IsComment: true},
+				{Kind: livestat.KindParent, ParentUserID: "par1", StudentUserID: "stu1", PartyIDs: []int64{10, 11}, WatchTime: 3600, EnterTime: 1586433904, LeaveTime: 1586437504},
+				{Kind: livestat.KindVisitor, Nickname: "游客", WatchTime: 61, EnterTime: 1586433904, LeaveTime: 1586433965},
+			},
+			Absentees: []livestat.SchoolAbsentee{
+				{Kind: livestat.KindStudent, StudentUserID: "stu2", PartyIDs: []int64{5}},
+				{Kind: livestat.KindParent, ParentUserID: "par2", StudentUserID: "stu2", PartyIDs: []int64{5}},
+			},
+		}},
+	})
+}
+
+func TestJSONLinesCarryKindAndAPIFields(t *testing.T) {
+	srv := seeded(t, 2)
+	c := newCLI(t, srv)
+	for _, tc := range []struct {
+		args []string
+		want []string // each line, as JSON
+	}{
+		{[]string{"wecom-watch", "--living-id", "L"}, []string{
+			`{"kind":"user","userid":"zhangsan","watch_time":3720,"is_comment":1,"is_mic":0,"invitor_userid":"lisi"}`,
+			`{"kind":"external_user","external_userid":"wmEXT1","type":1,"name":"王芳","watch_time":45,"is_comment":0,"is_mic":1}`,
+			`{"kind":"user","userid":"lisi","watch_time":725,"is_comment":0,"is_mic":0}`,
+		}},
+		{[]string{"wecom-school-watch", "--living-id", "S"}, []string{
+			`{"kind":"student","student_userid":"stu1","partyids":[10,11],"watch_time":30,"enter_time":1586433904,"leave_time":1586434000,"is_comment":1}`,
+			`{"kind":"parent","student_userid":"stu1","parent_userid":"par1","partyids":[10,11],"watch_time":3600,"enter_time":1586433904,"leave_time":1586437504,"is_comment":0}`,
+			`{"kind":"visitor","nickname":"游客","watch_time":61,"enter_time":1586433904,"leave_time":1586433965,"is_comment":0}`,
+		}},
+		{[]string{"wecom-school-unwatch", "--living-id", "S"}, []string{
+			`{"kind":"student","student_userid":"stu2","partyids":[5]}`,
+			`{"kind":"parent","student_userid":"stu2","parent_userid":"par2","partyids":[5]}`,
+		}},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			r := c.run(tc.args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Empty(t, r.stderr, "nothing on a non-terminal stderr")
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			require.Len(t, lines, len(tc.want), r.stdout)
+			for i := range lines {
+				assert.JSONEq(t, tc.want[i], lines[i])
+				assert.True(t, strings.HasPrefix(lines[i], `{"kind":`), "kind comes first: %s", lines[i])
+			}
+		})
+	}
+}
+
+func TestCSVHasKindThenAPIFieldNames(t *testing.T) {
+	srv := seeded(t, 2)
+	c := newCLI(t, srv)
+	for _, tc := range []struct {
+		args []string
+		want [][]string
+	}{
+		{[]string{"wecom-watch", "--living-id", "L", "--format", "csv"}, [][]string{
+			{"kind", "userid", "external_userid", "type", "name", "watch_time", "is_comment", "is_mic", "invitor_userid", "invitor_external_userid"},
+			{"user", "zhangsan", "", "", "", "3720", "1", "0", "lisi", ""},
+			{"external_user", "", "wmEXT1", "1", "王芳", "45", "0", "1", "", ""},
+			{"user", "lisi", "", "", "", "725", "0", "0", "", ""},
+		}},
+		{[]string{"wecom-school-watch", "--format", "csv", "--living-id", "S"}, [][]string{
+			{"kind", "student_userid", "parent_userid", "nickname", "partyids", "watch_time", "enter_time", "leave_time", "is_comment"},
+			{"student", "stu1", "", "", "10;11", "30", "1586433904", "1586434000", "1"},
+			{"parent", "stu1", "par1", "", "10;11", "3600", "1586433904", "1586437504", "0"},
+			{"visitor", "", "", "游客", "", "61", "1586433904", "1586433965", "0"},
+		}},
+		{[]string{"wecom-school-unwatch", "--living-id=S", "--format=csv"}, [][]string{
+			{"kind", "student_userid", "parent_userid", "partyids"},
+			{"student", "stu2", "", "5"},
+			{"parent", "stu2", "par2", "5"},
+		}},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			r := c.run(tc.args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, recs)
+		})
+	}
+}
+
+func TestTableIsForPeople(t *testing.T) {
+	srv := seeded(t, 2)
+	c := newCLI(t, srv)
+	c.stdoutTTY = true // table is the default on a terminal
+
+	r := c.run("wecom-watch", "--living-id", "L")
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	require.Len(t, lines, 5, r.stdout)
+	assert.Regexp(t, `^KIND\s+ID\s+NAME\s+TYPE\s+WATCHED`, lines[0])
+	assert.Regexp(t, `^user\s+zhangsan\s+1h02m\s+yes\s+no\s+lisi$`, lines[1])
+	assert.Regexp(t, `^external_user\s+wmEXT1\s+王芳\s+wechat\s+45s\s+no\s+yes$`, lines[2])
+	assert.Regexp(t, `^user\s+lisi\s+12m05s\s`, lines[3])
+	assert.Equal(t, "(3 rows)", lines[4])
+	// Columns line up, also after a name in Chinese (two columns a character).
+	endOf := func(line, s string) int { return displayWidth(line[:strings.Index(line, s)+len(s)]) }
+	assert.Equal(t, endOf(lines[1], " 1h02m"), endOf(lines[2], " 45s"))
+
+	r = c.run("wecom-school-watch", "--living-id", "S", "--format", "table")
+	require.Equal(t, 0, r.code, r.stderr)
+	enter := time.Unix(1586433904, 0).Local().Format("2006-01-02 15:04")
+	assert.Contains(t, r.stdout, enter, "times in local time")
+	assert.Regexp(t, `parent\s+par1\s+stu1\s+10,11\s+1h00m\s+`+regexp.QuoteMeta(enter), r.stdout)
+}
+
+func TestDefaultFormat(t *testing.T) {
+	srv := seeded(t, 10)
+	c := newCLI(t, srv)
+	r := c.run("wecom-school-unwatch", "--living-id", "S")
+	assert.Len(t, jsonLines(t, r.stdout), 2, "jsonl when stdout is not a terminal")
+
+	c.stdoutTTY = true
+	r = c.run("wecom-school-unwatch", "--living-id", "S")
+	assert.True(t, strings.HasPrefix(r.stdout, "KIND"), "a table on a terminal:\n%s", r.stdout)
+
+	out := filepath.Join(t.TempDir(), "x.jsonl")
+	r = c.run("wecom-school-unwatch", "--living-id", "S", "--out", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Len(t, jsonLines(t, string(b)), 2, "jsonl into a file, even from a terminal")
+}
+
+// Usage errors exit 2 with usage on stderr, print nothing on stdout and send
+// no request.
+func TestUsageErrorsSendNothing(t *testing.T) {
+	srv := seeded(t, 2)
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string // overrides
+		want string            // in stderr
+	}{
+		{"no command", nil, nil, "Usage:"},
+		{"unknown command", []string{"wecom-watched"}, nil, `unknown command "wecom-watched"`},
+		{"flag before the command", []string{"--format", "csv", "wecom-watch"}, nil, "flags go after the command name"},
+		{"missing --living-id", []string{"wecom-watch"}, nil, "missing required flag --living-id"},
+		{"empty --living-id", []string{"wecom-school-watch", "--living-id", ""}, nil, "missing required flag --living-id"},
+		{"unknown flag", []string{"wecom-watch", "--living-id", "L", "--verbose"}, nil, "flag provided but not defined"},
+		{"stray argument", []string{"wecom-watch", "--living-id", "L", "extra"}, nil, `unexpected argument "extra"`},
+		{"bad format", []string{"wecom-watch", "--living-id", "L", "--format", "xml"}, nil, "--format must be jsonl, csv or table"},
+		{"bad timeout", []string{"wecom-watch", "--living-id", "L", "--timeout", "soon"}, nil, "invalid value"},
+		{"negative timeout", []string{"wecom-watch", "--living-id", "L", "--timeout", "-1s"}, nil, "--timeout must not be negative"},
+		{"no credentials", []string{"wecom-watch", "--living-id", "L"}, map[string]string{"WECOM_CORP_SECRET": ""}, "WECOM_CORP_ID and WECOM_CORP_SECRET must be set"},
+		{"http base URL off loopback", []string{"wecom-watch", "--living-id", "L"}, map[string]string{"WECOM_BASE_URL": "http://qyapi.example.com"}, "loopback"},
+		{"demo with a flag it lacks", []string{"demo", "--format", "csv"}, nil, "flag provided but not defined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCLI(t, srv)
+			for k, v := range tc.env {
+				c.env[k] = v
+			}
+			before := srv.TotalCalls()
+			r := c.run(tc.args...)
+			assert.Equal(t, 2, r.code)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.Contains(t, r.stderr, "Usage:")
+			assert.Empty(t, r.stdout)
+			assert.Equal(t, before, srv.TotalCalls(), "no request sent")
+		})
+	}
+}
+
+func TestHelpGoesToStdout(t *testing.T) {
+	c := newCLI(t, nil)
+	for _, args := range [][]string{{"help"}, {"--help"}, {"wecom-watch", "-h"}, {"nuoyun-durations", "--help"}, {"demo", "-h"}} {
+		r := c.run(args...)
+		assert.Equal(t, 0, r.code, args)
+		assert.Contains(t, r.stdout, "Usage:", args)
+		assert.Empty(t, r.stderr, args)
+	}
+	r := c.run("help")
+	for _, cmd := range []string{"wecom-watch", "wecom-school-watch", "wecom-school-unwatch", "nuoyun-durations", "demo", "--format", "--out", "--timeout", "WECOM_CORP_SECRET", "NUOYUN_APP_KEY"} {
+		assert.Contains(t, r.stdout, cmd)
+	}
+}
+
+// Failures exit 1 with one line naming the endpoint and the error; output
+// written before the failure is said to be incomplete, and an --out file
+// does not appear.
+func TestFailuresExitOneWithOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault livestattest.Fault
+		env   map[string]string
+		args  []string
+		want  []string // in the stderr line
+	}{
+		{"errcode on page 2",
+			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 2, ErrCode: 48002, ErrMsg: "api forbidden"}, nil,
+			[]string{"wecom-watch", "--living-id", "L"},
+			[]string{"living/get_watch_stat", "errcode 48002", "api forbidden", "output is incomplete (2 rows were written)"}},
+		{"wrong secret",
+			livestattest.Fault{}, map[string]string{"WECOM_CORP_SECRET": "wrong-secret-value"},
+			[]string{"wecom-school-watch", "--living-id", "S"},
+			[]string{"gettoken", "errcode 40001", "check WECOM_CORP_ID and WECOM_CORP_SECRET"}},
+		{"HTTP 502 on every call",
+			livestattest.Fault{Endpoint: livestattest.SchoolUnwatchStat, Times: -1, HTTPStatus: 502}, nil,
+			[]string{"wecom-school-unwatch", "--living-id", "S"},
+			[]string{"school/living/get_unwatch_stat_v2", "HTTP 502"}},
+		{"deadline",
+			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 1, Delay: time.Hour}, nil,
+			[]string{"wecom-watch", "--living-id", "L", "--timeout", "200ms"},
+			[]string{"timed out after 200ms (--timeout)", "living/get_watch_stat"}},
+		{"unknown livingid",
+			livestattest.Fault{}, nil,
+			[]string{"wecom-watch", "--living-id", "nope"},
+			[]string{"living/get_watch_stat", "errcode 40058"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := seeded(t, 2)
+			if tc.fault.Endpoint != "" {
+				srv.Fail(tc.fault)
+			}
+			c := newCLI(t, srv)
+			for k, v := range tc.env {
+				c.env[k] = v
+			}
+			r := c.run(tc.args...)
+			assert.Equal(t, 1, r.code)
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line:\n%s", r.stderr)
+			assert.True(t, strings.HasPrefix(r.stderr, "livestat "+tc.args[0]+": "), r.stderr)
+			for _, w := range tc.want {
+				assert.Contains(t, r.stderr, w)
+			}
+			assert.NotContains(t, r.stderr, "wrong-secret-value")
+
+			// The same into a file: no file appears.
+			if tc.fault.Endpoint != "" {
+				srv.Fail(tc.fault)
+			}
+			out := filepath.Join(t.TempDir(), "out.csv")
+			r = c.run(append(tc.args, "--out", out)...)
+			assert.Equal(t, 1, r.code)
+			assert.Contains(t, r.stderr, out+" was not written")
+			_, err := os.Stat(out)
+			assert.True(t, os.IsNotExist(err), "no partial file")
+			entries, _ := os.ReadDir(filepath.Dir(out))
+			assert.Empty(t, entries, "no temporary file left behind")
+		})
+	}
+}
+
+// Rows are written as pages arrive: the first page is on stdout before the
+// second is asked for.
+func TestRowsStreamPageByPage(t *testing.T) {
+	srv := newServer(t, livestattest.Options{PageSize: 10, Living: map[string][]livestat.LivingViewer{"L": livestattest.GenerateViewers(35, 1)}})
+	w := &probe{srv: srv}
+	code := run(context.Background(), []string{"wecom-watch", "--living-id", "L"}, stdio{
+		stdout: w, stderr: &bytes.Buffer{},
+		getenv: newCLI(t, srv).getenv,
+	})
+	require.Equal(t, 0, code)
+	assert.Equal(t, []int{1, 2, 3, 4}, w.callsAtWrite, "one write per page, each right after its page")
+	assert.Len(t, jsonLines(t, w.buf.String()), 35)
+}
+
+func (c *cli) getenv(k string) string { return c.env[k] }
+
+// probe records how many pages the server had served at each write.
+type probe struct {
+	mu           sync.Mutex
+	srv          *livestattest.Server
+	buf          bytes.Buffer
+	callsAtWrite []int
+}
+
+func (p *probe) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.callsAtWrite = append(p.callsAtWrite, p.srv.Calls(livestattest.WatchStat))
+	return p.buf.Write(b)
+}
+
+func TestProgressOnlyOnATerminal(t *testing.T) {
+	srv := newServer(t, livestattest.Options{PageSize: 10, School: map[string]livestattest.School{"S": livestattest.GenerateSchool(30, 1)}})
+	c := newCLI(t, srv)
+
+	r := c.run("wecom-school-watch", "--living-id", "S")
+	require.Equal(t, 0, r.code)
+	assert.Empty(t, r.stderr)
+
+	c.stderrTTY = true
+	r = c.run("wecom-school-watch", "--living-id", "S")
+	require.Equal(t, 0, r.code)
+	rows := len(jsonLines(t, r.stdout))
+	pages := (rows + 9) / 10
+	assert.Contains(t, r.stderr, fmt.Sprintf("\r\x1b[Kwecom-school-watch: %d pages, %d rows", pages, rows))
+	assert.True(t, strings.HasSuffix(r.stderr, "\r\x1b[K"), "the line is cleared at the end")
+}
+
+func TestDemoNeedsNoCredentialsAndNoNetwork(t *testing.T) {
+	// The environment points at a server that must not be called.
+	tripwire := newServer(t, livestattest.Options{})
+	c := newCLI(t, tripwire)
+	r := c.run("demo")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stderr)
+	for _, step := range demoSteps() {
+		assert.Contains(t, r.stdout, "$ livestat "+strings.Join(step, " "))
+	}
+	assert.Regexp(t, `(?m)^KIND\s+ID\s+NAME\s+TYPE\s+WATCHED`, r.stdout)
+	assert.Regexp(t, `(?m)^\(\d+ rows\)$`, r.stdout)
+	assert.Equal(t, 0, tripwire.TotalCalls())
+}
+
+// The built binary keeps the exit-status contract.
+func TestBinary(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command runs these tests, so it is on PATH")
+	bin := filepath.Join(t.TempDir(), "livestat")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	srv := seeded(t, 2)
+	env := append(os.Environ(), "WECOM_CORP_ID="+srv.CorpID(), "WECOM_CORP_SECRET="+srv.CorpSecret(), "WECOM_BASE_URL="+srv.URL())
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{[]string{"wecom-watch", "--living-id", "L"}, 0, `{"kind":"user","userid":"zhangsan"`, ""},
+		{[]string{"wecom-watch"}, 2, "", "missing required flag --living-id"},
+		{[]string{"wecom-watch", "--living-id", "nope"}, 1, "", "errcode 40058"},
+		{[]string{"demo"}, 0, "$ livestat wecom-school-unwatch", ""},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Env = env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		assert.Equal(t, tc.code, code, tc.args)
+		assert.Contains(t, stdout.String(), tc.inStdout, tc.args)
+		assert.Contains(t, stderr.String(), tc.inStderr, tc.args)
+		if tc.code == 0 {
+			assert.Empty(t, stderr.String(), "no progress when stderr is not a terminal")
+		}
+		assertNoSecrets(t, stdout.String()+stderr.String())
+	}
+}
