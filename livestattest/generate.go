@@ -1,6 +1,7 @@
 package livestattest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -104,4 +105,66 @@ func GenerateSchool(students int, seed uint64) School {
 		sc.Watchers = append(sc.Watchers, watch(livestat.SchoolWatcher{Kind: livestat.KindVisitor, Nickname: fmt.Sprintf("访客%d", i)}))
 	}
 	return sc
+}
+
+// GenerateDurations returns n rows of Nuoyun viewer durations: distinct
+// viewers (wechat_user_space_id 20400001, ...) spread over three rooms, with
+// stay durations of 10 s to 2 h split into live and playback time, devices
+// as the API sends them ("iOS", "Android", "", a code), a store channel for
+// most and third-party WeChat ids for some, and visits between 2025-09-01 and
+// 2025-11-30 (China Standard Time). LastVisitTime is what the fake filters and
+// sorts by as the update time.
+func GenerateDurations(n int, seed uint64) []livestat.UserDuration {
+	names := [...]string{"CLANNAD", "梦回君乡", "自律", "Frost", "空白.", "这是个正常名", ":)", "hovz", ""}
+	areas := [...]string{"浙江 杭州", "河南 郑州", "上海", "北京", "广东 深圳", ""}
+	devices := [...]string{`"iOS"`, `"Android"`, `""`, `0`, `"iOS"`, `"Android"`}
+	rooms := [...]int64{1248039790, 384545650, 256134450}
+	r := newRand(seed)
+	// Decoded, as the client decodes it, so that generated rows equal the
+	// rows a client reads back (time.Time equality includes the zone).
+	var first livestat.ChinaTime
+	if err := json.Unmarshal([]byte(`"2025-09-01 00:00:00"`), &first); err != nil {
+		panic(err)
+	}
+	out := make([]livestat.UserDuration, 0, n)
+	for i := 1; i <= n; i++ {
+		stay := int64(10 + r.IntN(2*3600))
+		live := stay * int64(r.IntN(101)) / 100
+		var device livestat.Device
+		_ = device.UnmarshalJSON([]byte(devices[r.IntN(len(devices))])) // cannot fail: these are values the API sends
+		firstVisit := first.Time.Add(time.Duration(r.IntN(60*24*3600)) * time.Second)
+		lastVisit := firstVisit.Add(time.Duration(r.IntN(30*24*3600)) * time.Second)
+		row := livestat.UserDuration{
+			RoomID:            livestat.FlexInt(rooms[r.IntN(len(rooms))]),
+			WeChatUserSpaceID: livestat.FlexInt(20400000 + i),
+			WeChatUserName:    names[r.IntN(len(names))],
+			StayDuration:      livestat.Seconds(stay),
+			LiveDuration:      livestat.Seconds(live),
+			PlaybackDuration:  livestat.Seconds(stay - live),
+			IP:                fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), 1+r.IntN(254)),
+			Area:              areas[r.IntN(len(areas))],
+			Device:            device,
+			FirstVisitTime:    livestat.ChinaTime{Time: firstVisit},
+			LastVisitTime:     livestat.ChinaTime{Time: lastVisit},
+		}
+		if row.WeChatUserName != "" {
+			row.WeChatUserPhoto = fmt.Sprintf("https://avatars.example.invalid/%d.jpg", i)
+		}
+		if chance(r, 0.6) {
+			id := 3128500 + r.IntN(20)
+			row.ChannelInfo = livestat.ChannelInfo{Present: true, ChannelID: livestat.FlexInt(id), ChannelName: fmt.Sprintf("门店%d", id%100)}
+		}
+		if chance(r, 0.2) {
+			row.ThirdWeChatInfo = livestat.ThirdWeChatInfo{Present: true, AuthorizerAppID: "wxLST0000000001",
+				OpenID: fmt.Sprintf("oLST%08d", i), UnionID: fmt.Sprintf("uLST%08d", i)}
+			row.ThirdUUID = fmt.Sprintf("crm-%d", i)
+		}
+		if i > 1 && chance(r, 0.1) {
+			inviter := 1 + r.IntN(i-1)
+			row.InvitedWeChatUserSpaceID = livestat.FlexInt(20400000 + inviter)
+			row.InvitedName = out[inviter-1].WeChatUserName
+		}
+		out = append(out, row)
+	}
+	return out
 }

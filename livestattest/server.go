@@ -3,13 +3,13 @@
 //
 // A Server answers gettoken and the live-statistics endpoints on
 // net/http/httptest, from rows the test supplies (the typed rows of the
-// livestat package) or generates (GenerateViewers, GenerateSchool). It pages
-// exactly as the real APIs do: next_key and ending for living/get_watch_stat,
-// next_cursor and has_more for the school endpoints, page, page_size and total
-// for Nuoyun. It checks the access_token of every WeCom call, expires tokens
-// on request, injects scripted faults (an errcode, an HTTP status, a broken
-// body, a dropped connection, latency) at a chosen call, and records what was
-// called.
+// livestat package) or generates (GenerateViewers, GenerateSchool,
+// GenerateDurations). It pages exactly as the real APIs do: next_key and
+// ending for living/get_watch_stat, next_cursor and has_more for the school
+// endpoints, page, page_size and total for Nuoyun. It checks the
+// access_token of every WeCom call, expires tokens on request, injects
+// scripted faults (an errcode, an HTTP status, a broken body, a dropped
+// connection, latency) at a chosen call, and records what was called.
 //
 //	func TestReport(t *testing.T) {
 //		srv := livestattest.NewServer(t, livestattest.Options{
@@ -48,6 +48,8 @@ const (
 	WatchStat         Endpoint = "living/get_watch_stat"
 	SchoolWatchStat   Endpoint = "school/living/get_watch_stat_v2"
 	SchoolUnwatchStat Endpoint = "school/living/get_unwatch_stat_v2"
+	// NuoyunUserDurations is Nuoyun's getAccountUserDurationList.
+	NuoyunUserDurations Endpoint = "nuoyun/getAccountUserDurationList"
 )
 
 // Default credentials of a Server when Options leave them empty.
@@ -97,6 +99,18 @@ type Options struct {
 	// ParentUserID is set, student otherwise.
 	School map[string]School
 
+	// Nuoyun holds the rows of getAccountUserDurationList. The endpoint
+	// filters them by update time with LastVisitTime (the rows carry no
+	// other update time), and sorts them by it when asked to; without
+	// sort they keep their order.
+	Nuoyun []livestat.UserDuration
+	// NuoyunAppKey and NuoyunAppSecret, when set, make the Nuoyun endpoint
+	// require the headers of livestat.NewSignAuthorizer(key, secret) with
+	// its defaults (key, timestamp, sign = md5(timestamp+key+secret)), and
+	// Client sets that authorizer. Nuoyun does not document how its
+	// gateway authenticates; this is livestat's default guess.
+	NuoyunAppKey, NuoyunAppSecret string
+
 	// Faults are scripted failures; see Fault. More can be added with
 	// Server.Fail.
 	Faults []Fault
@@ -111,16 +125,17 @@ type Options struct {
 type Fault struct {
 	// Endpoint is the endpoint that fails; required.
 	Endpoint Endpoint
-	// Call is the 1-based number of the call of Endpoint that fails,
-	// counting every call the server received for it since it started;
-	// 0 means the next call after the fault was added.
+	// Call says which call of Endpoint fails first: 1 (or 0) is the next
+	// call after the fault was added, 2 the one after it, and so on. Calls
+	// are counted whether they succeed or not.
 	Call int
 	// Times is how many consecutive calls fail from Call on: 0 means 1,
 	// a negative number every call from Call on.
 	Times int
 
-	// ErrCode and ErrMsg make the call answer HTTP 200 with this WeCom
-	// errcode and errmsg (a default message when ErrMsg is empty).
+	// ErrCode and ErrMsg make the call answer HTTP 200 with this error in
+	// the endpoint's envelope: a WeCom errcode and errmsg, or a Nuoyun code
+	// and msg with "data": {} (a default message when ErrMsg is empty).
 	ErrCode int
 	ErrMsg  string
 	// HTTPStatus makes the call answer with this status; Body, if set, is
@@ -158,6 +173,7 @@ type Server struct {
 	opts     Options
 	living   map[string][]livestat.LivingViewer
 	school   map[string]School
+	nuoyun   []livestat.UserDuration
 	faults   []Fault
 	calls    map[Endpoint]int
 	requests map[Endpoint][]Request
@@ -199,7 +215,8 @@ func New(opts Options) *Server {
 	for id, sc := range opts.School {
 		s.school[id] = School{Watchers: slices.Clone(sc.Watchers), Absentees: slices.Clone(sc.Absentees)}
 	}
-	s.opts.Living, s.opts.School, s.opts.Faults = nil, nil, nil
+	s.nuoyun = slices.Clone(opts.Nuoyun)
+	s.opts.Living, s.opts.School, s.opts.Nuoyun, s.opts.Faults = nil, nil, nil, nil
 	for _, f := range opts.Faults {
 		s.addFault(f)
 	}
@@ -208,6 +225,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/cgi-bin/living/get_watch_stat", s.handle(WatchStat, http.MethodPost, s.withToken(s.watchStat)))
 	mux.HandleFunc("/cgi-bin/school/living/get_watch_stat_v2", s.handle(SchoolWatchStat, http.MethodPost, s.withToken(s.schoolWatchStat)))
 	mux.HandleFunc("/cgi-bin/school/living/get_unwatch_stat_v2", s.handle(SchoolUnwatchStat, http.MethodPost, s.withToken(s.schoolUnwatchStat)))
+	mux.HandleFunc("/Api/RoomRounds/getAccountUserDurationList/2.0.0", s.handle(NuoyunUserDurations, http.MethodPost, s.userDurations))
 	s.hs = httptest.NewServer(mux)
 	return s
 }
@@ -221,6 +239,13 @@ func NewServer(tb testing.TB, opts Options) *Server {
 	tb.Cleanup(s.Close)
 	return s
 }
+
+// NuoyunAppKey returns the Nuoyun app key the server expects ("" when it
+// checks no signature).
+func (s *Server) NuoyunAppKey() string { return s.opts.NuoyunAppKey }
+
+// NuoyunAppSecret returns the Nuoyun app secret the server expects.
+func (s *Server) NuoyunAppSecret() string { return s.opts.NuoyunAppSecret }
 
 // Close shuts the server down, waiting for calls in progress. Clients made
 // by Client stop working; their idle connections are closed.
@@ -242,7 +267,7 @@ func (s *Server) CorpSecret() string { return s.opts.CorpSecret }
 // millisecond backoffs, so tests of retries run fast. Options passed after
 // them override them.
 func (s *Server) ClientOptions() []livestat.Option {
-	return []livestat.Option{
+	opts := []livestat.Option{
 		livestat.WithWeComBaseURL(s.hs.URL),
 		livestat.WithNuoyunBaseURL(s.hs.URL),
 		livestat.WithWeComApp(s.opts.CorpID, s.opts.CorpSecret),
@@ -254,6 +279,10 @@ func (s *Server) ClientOptions() []livestat.Option {
 			RateLimitDelay: 2 * time.Millisecond,
 		}),
 	}
+	if s.opts.NuoyunAppKey != "" {
+		opts = append(opts, livestat.WithNuoyunAuth(livestat.NewSignAuthorizer(s.opts.NuoyunAppKey, s.opts.NuoyunAppSecret)))
+	}
+	return opts
 }
 
 // Client returns a *livestat.Client configured with ClientOptions followed
@@ -294,9 +323,7 @@ func (s *Server) Fail(f Fault) {
 }
 
 func (s *Server) addFault(f Fault) {
-	if f.Call <= 0 {
-		f.Call = s.calls[f.Endpoint] + 1
-	}
+	f.Call = s.calls[f.Endpoint] + max(f.Call, 1) // from now on, as an absolute call number
 	if f.Times == 0 {
 		f.Times = 1
 	}
@@ -459,6 +486,12 @@ func (s *Server) writeFault(w http.ResponseWriter, ep Endpoint, f Fault) bool {
 
 // errorReply is the envelope of a failed call of ep.
 func (s *Server) errorReply(ep Endpoint, code int, msg string) any {
+	if ep == NuoyunUserDurations {
+		if msg == "" {
+			msg = "请求失败"
+		}
+		return nuoyunFail(code, msg)
+	}
 	if msg == "" {
 		msg = defaultMessage(code)
 	}
