@@ -170,13 +170,16 @@ func (s *Server) userDurations(r *http.Request, body []byte) any {
 		return nuoyunFail(400, "sort参数错误")
 	}
 
+	if want := s.opts.NuoyunUserSpaceID; want != 0 && user != want {
+		return nuoyunFail(400, "用户不存在")
+	}
 	s.mu.Lock()
 	all := s.nuoyun
 	s.mu.Unlock()
 	rows := make([]livestat.UserDuration, 0, len(all))
 	for _, row := range all {
 		t := row.LastVisitTime.Unix()
-		if (start > 0 && t < start) || (end > 0 && t > end) || (user > 0 && int64(row.WeChatUserSpaceID) != user) {
+		if (start > 0 && t < start) || (end > 0 && t > end) {
 			continue
 		}
 		rows = append(rows, row)

@@ -67,9 +67,26 @@ func TestNuoyunFiltersAndSorts(t *testing.T) {
 	require.Len(t, desc, len(rows))
 	assert.True(t, slices.IsSortedFunc(desc, func(a, b livestat.UserDuration) int { return b.LastVisitTime.Compare(a.LastVisitTime.Time) }))
 
-	one, err := livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{WeChatUserSpaceID: int64(rows[5].WeChatUserSpaceID)}))
+}
+
+// wechat_user_space_id names the account, not a viewer: with
+// NuoyunUserSpaceID set, requests must carry it, and get every row.
+func TestNuoyunUserSpaceID(t *testing.T) {
+	rows := livestattest.GenerateDurations(5, 2)
+	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, NuoyunUserSpaceID: 34043700})
+	c := srv.Client(livestat.WithNuoyunRateLimit(0, 0))
+	ctx := context.Background()
+
+	got, err := livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{WeChatUserSpaceID: 34043700}))
 	require.NoError(t, err)
-	assert.Equal(t, []livestat.UserDuration{rows[5]}, one)
+	assert.Equal(t, rows, got)
+
+	for _, id := range []int64{0, int64(rows[0].WeChatUserSpaceID)} {
+		_, err = livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{WeChatUserSpaceID: id}))
+		var apiErr *livestat.APIError
+		require.ErrorAs(t, err, &apiErr, id)
+		assert.Equal(t, 400, apiErr.Code)
+	}
 }
 
 func TestNuoyunRejectsBadPages(t *testing.T) {
@@ -139,4 +156,29 @@ func TestGenerateDurationsIsDeterministic(t *testing.T) {
 		assert.Equal(t, r.StayDuration, r.LiveDuration+r.PlaybackDuration)
 		assert.False(t, r.LastVisitTime.Before(r.FirstVisitTime.Time))
 	}
+}
+
+// When picks a call by its request, which call numbers cannot do when pages
+// are fetched concurrently.
+func TestFaultWhenPicksAPage(t *testing.T) {
+	rows := livestattest.GenerateDurations(50, 4)
+	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, Faults: []livestattest.Fault{{
+		Endpoint: livestattest.NuoyunUserDurations, Times: -1, ErrCode: 400, ErrMsg: "第3页失败",
+		When: func(r livestattest.Request) bool {
+			var body struct{ Page int }
+			return json.Unmarshal(r.Body, &body) == nil && body.Page == 3
+		},
+	}}})
+	c := srv.Client(livestat.WithNuoyunRateLimit(0, 0), livestat.WithNuoyunWorkers(4))
+	var got []livestat.UserDuration
+	var err error
+	for row, e := range c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{PageSize: 10}) {
+		if e != nil {
+			err = e
+			break
+		}
+		got = append(got, row)
+	}
+	require.ErrorContains(t, err, "第3页失败")
+	assert.Equal(t, rows[:20], got, "the rows of pages 1 and 2, then the error")
 }

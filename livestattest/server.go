@@ -104,6 +104,12 @@ type Options struct {
 	// other update time), and sorts them by it when asked to; without
 	// sort they keep their order.
 	Nuoyun []livestat.UserDuration
+	// NuoyunUserSpaceID, when set, is the wechat_user_space_id every
+	// Nuoyun request must carry; others get code 400. The docs call the
+	// parameter 用户id, but their sample asks with 34043700 and gets rows
+	// of other users, so the fake reads it as naming the account whose
+	// viewers are listed, not as a filter on the rows.
+	NuoyunUserSpaceID int64
 	// NuoyunAppKey and NuoyunAppSecret, when set, make the Nuoyun endpoint
 	// require the headers of livestat.NewSignAuthorizer(key, secret) with
 	// its defaults (key, timestamp, sign = md5(timestamp+key+secret)), and
@@ -125,12 +131,17 @@ type Options struct {
 type Fault struct {
 	// Endpoint is the endpoint that fails; required.
 	Endpoint Endpoint
-	// Call says which call of Endpoint fails first: 1 (or 0) is the next
-	// call after the fault was added, 2 the one after it, and so on. Calls
-	// are counted whether they succeed or not.
+	// When, if set, restricts the fault to the calls it returns true for,
+	// such as the request for one page (pages may be fetched concurrently,
+	// so call numbers alone do not say which page a call is for). It must
+	// not call the Server's methods.
+	When func(Request) bool
+	// Call says which matching call fails first: 1 (or 0) is the next one
+	// after the fault was added, 2 the one after it, and so on. Calls are
+	// counted whether they succeed or not.
 	Call int
-	// Times is how many consecutive calls fail from Call on: 0 means 1,
-	// a negative number every call from Call on.
+	// Times is how many consecutive matching calls fail from Call on: 0
+	// means 1, a negative number every call from Call on.
 	Times int
 
 	// ErrCode and ErrMsg make the call answer HTTP 200 with this error in
@@ -174,7 +185,7 @@ type Server struct {
 	living   map[string][]livestat.LivingViewer
 	school   map[string]School
 	nuoyun   []livestat.UserDuration
-	faults   []Fault
+	faults   []*fault
 	calls    map[Endpoint]int
 	requests map[Endpoint][]Request
 	tokens   map[string]*token
@@ -322,12 +333,18 @@ func (s *Server) Fail(f Fault) {
 	s.addFault(f)
 }
 
+// fault is a Fault and the number of calls it has matched.
+type fault struct {
+	Fault
+	seen int
+}
+
 func (s *Server) addFault(f Fault) {
-	f.Call = s.calls[f.Endpoint] + max(f.Call, 1) // from now on, as an absolute call number
+	f.Call = max(f.Call, 1)
 	if f.Times == 0 {
 		f.Times = 1
 	}
-	s.faults = append(s.faults, f)
+	s.faults = append(s.faults, &fault{Fault: f})
 }
 
 // ExpireTokens expires every token issued so far: calls presenting one fail
@@ -401,13 +418,19 @@ func (s *Server) handle(ep Endpoint, method string, h handler) http.HandlerFunc 
 			http.Error(w, "bad request body", http.StatusBadRequest)
 			return
 		}
+		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
 		s.mu.Lock()
 		s.calls[ep]++
-		n := s.calls[ep]
-		s.requests[ep] = append(s.requests[ep], Request{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body,
-		})
-		f, faulty := s.faultFor(ep, n)
+		s.requests[ep] = append(s.requests[ep], req)
+		faults := slices.Clone(s.faults)
+		s.mu.Unlock()
+		// When runs outside the lock: it is the test's code.
+		matched := make([]bool, len(faults))
+		for i, f := range faults {
+			matched[i] = f.Endpoint == ep && (f.When == nil || f.When(req))
+		}
+		s.mu.Lock()
+		f, faulty := fire(faults, matched)
 		delay := s.opts.Latency
 		if faulty && f.ExpireToken {
 			s.expireTokens()
@@ -437,14 +460,21 @@ func (s *Server) handle(ep Endpoint, method string, h handler) http.HandlerFunc 
 	}
 }
 
-// faultFor returns the fault that applies to call n of ep. Callers hold mu.
-func (s *Server) faultFor(ep Endpoint, n int) (Fault, bool) {
-	for _, f := range s.faults {
-		if f.Endpoint == ep && n >= f.Call && (f.Times < 0 || n < f.Call+f.Times) {
-			return f, true
+// fire counts a call against the faults it matched and returns the first
+// one that applies to it. Callers hold mu.
+func fire(faults []*fault, matched []bool) (Fault, bool) {
+	var out Fault
+	found := false
+	for i, f := range faults {
+		if !matched[i] {
+			continue
+		}
+		f.seen++
+		if !found && f.seen >= f.Call && (f.Times < 0 || f.seen < f.Call+f.Times) {
+			out, found = f.Fault, true
 		}
 	}
-	return Fault{}, false
+	return out, found
 }
 
 // writeFault answers with f if f replaces the reply, and reports whether it

@@ -15,6 +15,7 @@ import (
 const (
 	demoCorpLiving   = "demo-corp-live"
 	demoSchoolLiving = "demo-class-live"
+	demoUserSpaceID  = "34043700"
 	demoPageSize     = 5
 )
 
@@ -50,6 +51,11 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 		PageSize: demoPageSize,
 		Living:   map[string][]livestat.LivingViewer{demoCorpLiving: livestattest.GenerateViewers(8, 1)},
 		School:   map[string]livestattest.School{demoSchoolLiving: livestattest.GenerateSchool(10, 1)},
+		Nuoyun:   livestattest.GenerateDurations(12, 1),
+		// The demo's Nuoyun account, and a key and secret to sign with.
+		NuoyunUserSpaceID: 34043700,
+		NuoyunAppKey:      "demo-app-key",
+		NuoyunAppSecret:   "demo-app-secret",
 	})
 	defer srv.Close()
 	c, err := livestat.NewClient(srv.ClientOptions()...)
@@ -85,6 +91,7 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 	fmt.Fprint(sio.stdout, `
 To export your own data, set credentials and name a broadcast:
   WECOM_CORP_ID=ww... WECOM_CORP_SECRET=... livestat wecom-school-watch --living-id <livingid> --format csv --out watched.csv
+  NUOYUN_APP_KEY=... NUOYUN_APP_SECRET=... livestat nuoyun-durations --user-space-id <id> --update-time-start <unix>
 `)
 	return exitOK
 }
@@ -95,6 +102,7 @@ func demoSteps() [][]string {
 		{"wecom-watch", "--living-id", demoCorpLiving},
 		{"wecom-school-watch", "--living-id", demoSchoolLiving},
 		{"wecom-school-unwatch", "--living-id", demoSchoolLiving},
+		{"nuoyun-durations", "--user-space-id", demoUserSpaceID, "--sort", "desc", "--page-size", fmt.Sprint(demoPageSize)},
 	}
 }
 

@@ -455,3 +455,150 @@ func TestBinary(t *testing.T) {
 		assertNoSecrets(t, stdout.String()+stderr.String())
 	}
 }
+
+// nuoyunRows are two rows as the docs show them: one with a store and
+// third-party ids, one with empty objects and no device.
+const nuoyunRows = `[
+ {"room_id":1248039790,"wechat_user_space_id":8756,"wechat_user_name":"CLANNAD","wechat_user_photo":"https://x.test/a.jpg?s=1&t=2",
+  "stay_duration":3720,"ip":"123.52.16.175","third_uuid":"crm-1",
+  "third_wechat_info":{"authorizer_appid":"wxAPP","openid":"oOPEN","unionid":"uUNION"},
+  "live_duration":3000,"playback_duration":720,"channel_info":{"channel_id":3128527,"channel_name":"袁","store_id":"S1"},
+  "invited_wechat_user_space_id":0,"invited_name":"","first_visit_time":"2025-09-16 15:06:06","last_visit_time":"2025-09-16 15:06:06",
+  "device":"iOS","area":"河南 郑州"},
+ {"room_id":1247419132,"wechat_user_space_id":315897,"wechat_user_name":"","wechat_user_photo":"","stay_duration":10,"ip":"",
+  "third_uuid":"","third_wechat_info":{},"live_duration":0,"playback_duration":0,"channel_info":{},
+  "invited_wechat_user_space_id":8756,"invited_name":"CLANNAD","first_visit_time":"2025-09-16 19:28:18","last_visit_time":"2025-09-17 09:51:35",
+  "device":"","area":""}
+]`
+
+func nuoyunServer(t *testing.T, rows []livestat.UserDuration) *livestattest.Server {
+	t.Helper()
+	return livestattest.NewServer(t, livestattest.Options{
+		Nuoyun: rows, NuoyunUserSpaceID: 34043700,
+		NuoyunAppKey: "nuoyun-key", NuoyunAppSecret: testSecret,
+	})
+}
+
+func nuoyunCLI(t *testing.T, srv *livestattest.Server) *cli {
+	c := newCLI(t, srv)
+	c.env["NUOYUN_APP_KEY"] = srv.NuoyunAppKey()
+	c.env["NUOYUN_APP_SECRET"] = srv.NuoyunAppSecret()
+	return c
+}
+
+func TestNuoyunDurations(t *testing.T) {
+	var rows []livestat.UserDuration
+	require.NoError(t, json.Unmarshal([]byte(nuoyunRows), &rows))
+	srv := nuoyunServer(t, rows)
+	c := nuoyunCLI(t, srv)
+
+	t.Run("jsonl", func(t *testing.T) {
+		r := c.run("nuoyun-durations", "--user-space-id", "34043700")
+		require.Equal(t, 0, r.code, r.stderr)
+		var want []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(nuoyunRows), &want))
+		got := jsonLines(t, r.stdout)
+		require.Len(t, got, 2)
+		for i := range got {
+			assert.Equal(t, "user", got[i]["kind"])
+			delete(got[i], "kind")
+			assert.Equal(t, want[i], got[i], "the API's field names and values")
+		}
+		assert.Contains(t, r.stdout, `"https://x.test/a.jpg?s=1&t=2"`, "URLs are not HTML-escaped")
+		// The request as the flags say.
+		last, _ := srv.LastRequest(livestattest.NuoyunUserDurations)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(last.Body, &body))
+		assert.EqualValues(t, 34043700, body["wechat_user_space_id"])
+		assert.EqualValues(t, 500, body["page_size"])
+	})
+
+	t.Run("csv", func(t *testing.T) {
+		r := c.run("nuoyun-durations", "--user-space-id", "34043700", "--format", "csv", "--sort", "asc", "--page-size", "1")
+		require.Equal(t, 0, r.code, r.stderr)
+		recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+		require.NoError(t, err)
+		assert.Equal(t, [][]string{
+			{"kind", "room_id", "wechat_user_space_id", "wechat_user_name", "wechat_user_photo", "stay_duration", "ip", "third_uuid",
+				"third_wechat_info_authorizer_appid", "third_wechat_info_openid", "third_wechat_info_unionid",
+				"live_duration", "playback_duration", "channel_info_channel_id", "channel_info_channel_name", "channel_info_store_id",
+				"invited_wechat_user_space_id", "invited_name", "first_visit_time", "last_visit_time", "area", "device"},
+			{"user", "1248039790", "8756", "CLANNAD", "https://x.test/a.jpg?s=1&t=2", "3720", "123.52.16.175", "crm-1",
+				"wxAPP", "oOPEN", "uUNION", "3000", "720", "3128527", "袁", "S1", "0", "", "2025-09-16 15:06:06", "2025-09-16 15:06:06", "河南 郑州", "iOS"},
+			{"user", "1247419132", "315897", "", "", "10", "", "", "", "", "", "0", "0", "", "", "", "8756", "CLANNAD",
+				"2025-09-16 19:28:18", "2025-09-17 09:51:35", "", ""},
+		}, recs)
+		assert.Equal(t, 2, srv.Calls(livestattest.NuoyunUserDurations)-1, "page size 1: two pages (after the jsonl run's one)")
+	})
+
+	t.Run("table", func(t *testing.T) {
+		r := c.run("nuoyun-durations", "--user-space-id", "34043700", "--format", "table")
+		require.Equal(t, 0, r.code, r.stderr)
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		require.Len(t, lines, 4, r.stdout)
+		var first livestat.ChinaTime
+		require.NoError(t, json.Unmarshal([]byte(`"2025-09-16 15:06:06"`), &first))
+		local := first.Local().Format("2006-01-02 15:04")
+		assert.Regexp(t, `^1248039790\s+8756\s+CLANNAD\s+1h02m\s+50m00s\s+12m00s\s+ios\s+河南 郑州\s+`+regexp.QuoteMeta(local)+`\s+\S+ \S+\s+袁$`, lines[1])
+		assert.Regexp(t, `^1247419132\s+315897\s+10s\s+0s\s+0s\s+-\s+`, lines[2])
+	})
+
+	t.Run("progress counts rows of the total", func(t *testing.T) {
+		c.stderrTTY = true
+		defer func() { c.stderrTTY = false }()
+		r := c.run("nuoyun-durations", "--user-space-id", "34043700", "--page-size", "1")
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "nuoyun-durations: 1 pages, 1 of 2 rows")
+		assert.Contains(t, r.stderr, "nuoyun-durations: 2 pages, 2 of 2 rows")
+	})
+}
+
+func TestNuoyunDurationsFailures(t *testing.T) {
+	srv := nuoyunServer(t, livestattest.GenerateDurations(30, 1))
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"missing --user-space-id", []string{"nuoyun-durations"}, nil, 2, "missing required flag --user-space-id"},
+		{"bad sort", []string{"nuoyun-durations", "--user-space-id", "1", "--sort", "newest"}, nil, 2, "--sort must be asc or desc"},
+		{"page size 0", []string{"nuoyun-durations", "--user-space-id", "1", "--page-size", "0"}, nil, 2, "--page-size must be between 1 and 500"},
+		{"page size 501", []string{"nuoyun-durations", "--user-space-id", "1", "--page-size", "501"}, nil, 2, "--page-size must be between 1 and 500"},
+		{"window backwards", []string{"nuoyun-durations", "--user-space-id", "1", "--update-time-start", "20", "--update-time-end", "10"}, nil, 2, "--update-time-start is after --update-time-end"},
+		{"not a number", []string{"nuoyun-durations", "--user-space-id", "abc"}, nil, 2, "invalid value"},
+		{"half the credentials", []string{"nuoyun-durations", "--user-space-id", "34043700"}, map[string]string{"NUOYUN_APP_SECRET": ""}, 2, "set both NUOYUN_APP_KEY and NUOYUN_APP_SECRET"},
+		{"unknown account", []string{"nuoyun-durations", "--user-space-id", "1"}, nil, 1, "nuoyun nuoyun/getAccountUserDurationList failed: code 400: 用户不存在"},
+		{"wrong secret", []string{"nuoyun-durations", "--user-space-id", "34043700"}, map[string]string{"NUOYUN_APP_SECRET": "not-it"}, 1, "code 400: 签名验证失败"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := nuoyunCLI(t, srv)
+			for k, v := range tc.env {
+				c.env[k] = v
+			}
+			before := srv.TotalCalls()
+			r := c.run(tc.args...)
+			assert.Equal(t, tc.code, r.code)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.Empty(t, r.stdout)
+			if tc.code == 2 {
+				assert.Equal(t, before, srv.TotalCalls(), "no request sent")
+				assert.Contains(t, r.stderr, "Usage:")
+			} else {
+				assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+			}
+		})
+	}
+
+	// A failure on page 3 of 3, after two pages were written.
+	srv.Fail(livestattest.Fault{
+		Endpoint: livestattest.NuoyunUserDurations, ErrCode: 500, ErrMsg: "服务器繁忙", Times: -1,
+		When: func(r livestattest.Request) bool { return bytes.Contains(r.Body, []byte(`"page":3,`)) },
+	})
+	c := nuoyunCLI(t, srv)
+	r := c.run("nuoyun-durations", "--user-space-id", "34043700", "--page-size", "10")
+	assert.Equal(t, 1, r.code)
+	assert.Len(t, jsonLines(t, r.stdout), 20)
+	assert.Contains(t, r.stderr, "code 500: 服务器繁忙; the output is incomplete (20 rows were written)")
+}
