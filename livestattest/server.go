@@ -80,9 +80,11 @@ type Options struct {
 	// DefaultCorpID and DefaultCorpSecret).
 	CorpID, CorpSecret string
 	// PageSize is the number of rows per page of the WeCom endpoints
-	// (default DefaultPageSize). A page holds up to PageSize rows across
-	// its lists: users before external users, students before parents
-	// before visitors, as the rows are given.
+	// (default DefaultPageSize). A page holds the next PageSize rows, in
+	// the order given, sorted into the reply's lists: so within a page a
+	// client reads users before external users, and students before
+	// parents before visitors. Compare with assert.ElementsMatch, or give
+	// the rows in that order.
 	PageSize int
 	// TokenTTL is the lifetime of a token (default DefaultTokenTTL). Within
 	// it gettoken returns the same token, as WeCom does.
