@@ -268,7 +268,7 @@ func oneLine(s string) string {
 // clientFromEnv builds the client from the environment. vendor says whose
 // credentials are required.
 func clientFromEnv(getenv func(string) string, vendor livestat.Vendor) (*livestat.Client, error) {
-	opts := []livestat.Option{livestat.WithTimeout(livestat.DefaultTimeout)}
+	var opts []livestat.Option
 	if u := getenv("WECOM_BASE_URL"); u != "" {
 		opts = append(opts, livestat.WithWeComBaseURL(u))
 	}
