@@ -135,8 +135,9 @@ type Fault struct {
 	Endpoint Endpoint
 	// When, if set, restricts the fault to the calls it returns true for,
 	// such as the request for one page (pages may be fetched concurrently,
-	// so call numbers alone do not say which page a call is for). It must
-	// not call the Server's methods.
+	// so call numbers alone do not say which page a call is for). It runs
+	// in the server's goroutine for the call, possibly for several calls
+	// at once.
 	When func(Request) bool
 	// Call says which matching call fails first: 1 (or 0) is the next one
 	// after the fault was added, 2 the one after it, and so on. Calls are
@@ -426,7 +427,8 @@ func (s *Server) handle(ep Endpoint, method string, h handler) http.HandlerFunc 
 		s.requests[ep] = append(s.requests[ep], req)
 		faults := slices.Clone(s.faults)
 		s.mu.Unlock()
-		// When runs outside the lock: it is the test's code.
+		// When runs outside the lock: it is the test's code, and may
+		// call the Server's methods.
 		matched := make([]bool, len(faults))
 		for i, f := range faults {
 			matched[i] = f.Endpoint == ep && (f.When == nil || f.When(req))
