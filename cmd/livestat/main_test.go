@@ -602,3 +602,37 @@ func TestNuoyunDurationsFailures(t *testing.T) {
 	assert.Len(t, jsonLines(t, r.stdout), 20)
 	assert.Contains(t, r.stderr, "code 500: 服务器繁忙; the output is incomplete (20 rows were written)")
 }
+
+// On a terminal, stdout and stderr share the screen: the progress line is
+// always cleared before rows are written, so what remains on the screen is
+// exactly the table.
+func TestProgressAndTableShareATerminal(t *testing.T) {
+	srv := newServer(t, livestattest.Options{PageSize: 4, School: map[string]livestattest.School{"S": livestattest.GenerateSchool(20, 1)}})
+	c := newCLI(t, srv)
+	c.stdoutTTY = true
+	plain := c.run("wecom-school-watch", "--living-id", "S")
+	require.Equal(t, 0, plain.code)
+
+	var screen bytes.Buffer
+	code := run(context.Background(), []string{"wecom-school-watch", "--living-id", "S"}, stdio{
+		stdout: &screen, stderr: &screen, getenv: c.getenv, stdoutTTY: true, stderrTTY: true,
+	})
+	require.Equal(t, 0, code)
+	assert.Contains(t, screen.String(), "\r\x1b[Kwecom-school-watch: 1 pages, ")
+	assert.Equal(t, plain.stdout, render(screen.String()))
+}
+
+// render plays output on a minimal terminal that knows "\r\x1b[K" (go to
+// the start of the line and clear it).
+func render(s string) string {
+	var lines []string
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if i := strings.LastIndex(line, "\r\x1b[K"); i >= 0 {
+			line = line[i+len("\r\x1b[K"):]
+		}
+		if line != "" {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, "")
+}

@@ -63,6 +63,7 @@ func (o *output) endPage(total int) error {
 
 // close ends the output after the last page.
 func (o *output) close() error {
+	o.prog.clear() // the footer must not land on the progress line
 	if o.footer {
 		noun := "rows"
 		if o.rows == 1 {
