@@ -3,7 +3,7 @@
 # the memory test (memory_test.go), and prints livestat / baseline ratios
 # with benchstat: the tables of README.performance.md.
 #
-#   scripts/bench.sh                 # -count 6, about 5 minutes
+#   scripts/bench.sh                 # 6 rounds (samples), about 4 minutes
 #   COUNT=10 scripts/bench.sh        # more samples, tighter intervals
 #   OUT=bench.txt scripts/bench.sh   # keep the raw results (default: a temp file)
 #
@@ -24,9 +24,17 @@ grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || true
 echo "$(nproc 2>/dev/null || echo '?') cores"
 echo
 
-echo "== running benchmarks (-count $COUNT -benchtime $BENCHTIME) into $OUT"
-go test -run '^$' -bench '^(BenchmarkDrain|BenchmarkToken|BenchmarkNuoyunConcurrentPages)$' \
-  -count "$COUNT" -benchtime "$BENCHTIME" -timeout 60m . >"$OUT"
+# Rounds rather than -count, which runs each sub-benchmark COUNT times in a
+# row: a machine whose speed drifts (a shared or virtual one) would then
+# favour whichever ran at the better moment. In rounds, livestat and the
+# baseline of an endpoint always run a second or two apart.
+echo "== running benchmarks ($COUNT rounds, -benchtime $BENCHTIME) into $OUT"
+: >"$OUT"
+for i in $(seq "$COUNT"); do
+  go test -run '^$' -bench '^(BenchmarkDrain|BenchmarkToken|BenchmarkNuoyunConcurrentPages)$' \
+    -count 1 -benchtime "$BENCHTIME" -timeout 30m . >>"$OUT"
+  echo "   round $i of $COUNT done"
+done
 echo
 
 # ratios UNITS [COLUMN-PREFIX] < BENCHSTAT-CSV: prints a Markdown table with a row per
