@@ -192,6 +192,45 @@ func (e *PaginationError) Error() string {
 // Is makes a PaginationError match ErrPagination.
 func (e *PaginationError) Is(target error) bool { return target == ErrPagination }
 
+// RetryError ends a call whose last attempt failed in a retryable way (see
+// IsRetryable) and that livestat did not try again: the RetryPolicy's
+// attempts were used up, the caller's context ended or would have ended
+// before the next attempt, or the server asked to wait longer than
+// RetryPolicy.MaxDelay.
+//
+// Err is the last attempt's error. errors.As and errors.Is look through a
+// RetryError to Err (an *APIError, *ResponseError or *TransportError, and its
+// category such as ErrServerBusy), and, when the context was the reason, to
+// context.Canceled or context.DeadlineExceeded.
+type RetryError struct {
+	// Attempts counts the attempts made, the first included (a replay
+	// after a rejected token is not counted).
+	Attempts int
+	// Reason says why there was no further attempt.
+	Reason string
+	// Err is the last attempt's error.
+	Err error
+
+	ctxErr error // the context's error, when it was the reason
+}
+
+func (e *RetryError) Error() string {
+	s := "s"
+	if e.Attempts == 1 {
+		s = ""
+	}
+	return fmt.Sprintf("%v (gave up after %d attempt%s: %s)", e.Err, e.Attempts, s, e.Reason)
+}
+
+// Unwrap returns the last attempt's error and, if the context ended the
+// call, the context's error.
+func (e *RetryError) Unwrap() []error {
+	if e.ctxErr != nil {
+		return []error{e.Err, e.ctxErr}
+	}
+	return []error{e.Err}
+}
+
 // IsRetryable reports whether repeating the same request later may succeed:
 // transport failures, HTTP 429 and 5xx, WeCom -1 (busy) and 45009 (rate
 // limit), and truncated or malformed replies. Invalid arguments, credentials

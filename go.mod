@@ -9,6 +9,7 @@ require (
 )
 
 require (
+	go.uber.org/goleak v1.3.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
