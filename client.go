@@ -48,11 +48,17 @@ type Client struct {
 	// School is WeCom school living (上课直播): get_watch_stat_v2 and
 	// get_unwatch_stat_v2.
 	School *SchoolService
+	// Nuoyun is Nuoyun (诺云直播) viewer durations:
+	// getAccountUserDurationList.
+	Nuoyun *NuoyunService
 
 	cfg    config
 	rc     *resty.Client
 	tokens *CachingTokenSource // nil when WeCom is not configured
 	bufs   sync.Pool
+	// nuoyunLimiter paces every Nuoyun attempt of this Client, whichever
+	// goroutine makes it; nil when the client-side limit is off.
+	nuoyunLimiter Limiter
 }
 
 // config is what the Options set. NewClient validates it as a whole.
@@ -69,6 +75,13 @@ type config struct {
 	maxPages                  int
 	maxBody                   int64
 	allowInsecure             bool
+
+	// Nuoyun (see nuoyun.go and auth.go).
+	nuoyunAuth    RequestAuthorizer
+	nuoyunRateN   int
+	nuoyunRatePer time.Duration
+	nuoyunWorkers int
+	nuoyunLimiter Limiter
 }
 
 // An Option configures a Client.
@@ -175,6 +188,10 @@ func NewClient(opts ...Option) (*Client, error) {
 		retry:      DefaultRetryPolicy(),
 		maxPages:   DefaultMaxPages,
 		maxBody:    DefaultMaxResponseBytes,
+
+		nuoyunRateN:   DefaultNuoyunRateLimit,
+		nuoyunRatePer: DefaultNuoyunRatePeriod,
+		nuoyunWorkers: DefaultNuoyunWorkers,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -205,6 +222,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.bufs.New = func() any { return new(bytes.Buffer) }
 	c.Living = &LivingService{c: c}
 	c.School = &SchoolService{c: c}
+	c.Nuoyun = &NuoyunService{c: c}
+	c.nuoyunLimiter = cfg.newNuoyunLimiter()
 
 	switch {
 	case cfg.tokenSource != nil:
@@ -266,7 +285,7 @@ func (cfg *config) validate() error {
 	case cfg.maxBody < 1:
 		return errors.New("livestat: WithMaxResponseBytes: the bound must be positive")
 	}
-	return nil
+	return cfg.validateNuoyun()
 }
 
 // checkBaseURL accepts scheme://host[:port] with https, or http on a
@@ -425,13 +444,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // once sends one attempt and decodes its reply into out.
 func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (retryAfter time.Duration, err error) {
+	// Per-vendor steps, taken on every attempt, retries included: a
+	// client-side rate limiter and a request authorizer (both Nuoyun only).
+	base := cl.cfg.wecomBase
+	var lim Limiter
+	var auth RequestAuthorizer
+	if c.vendor == VendorNuoyun {
+		base, lim, auth = cl.cfg.nuoyunBase, cl.nuoyunLimiter, cl.cfg.nuoyunAuth
+	}
+	// Wait for the limiter before the attempt's timeout starts, so that
+	// queueing behind other goroutines does not eat into it.
+	if err := waitLimiter(ctx, lim, c); err != nil {
+		return 0, err
+	}
+
 	ctx, cancel := context.WithTimeout(ctx, cl.cfg.timeout)
 	defer cancel()
 
-	base := cl.cfg.wecomBase
-	if c.vendor == VendorNuoyun {
-		base = cl.cfg.nuoyunBase
-	}
 	r := cl.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
 	if len(c.query) > 0 {
 		r.SetQueryParamsFromValues(c.query)
@@ -439,8 +468,14 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	if tok != "" {
 		r.SetQueryParam("access_token", tok)
 	}
-	if c.body != nil {
-		r.SetHeader("Content-Type", "application/json").SetBody(c.body)
+	reqBody := c.body
+	if auth != nil {
+		if reqBody, err = authorize(ctx, auth, c, r); err != nil {
+			return 0, err
+		}
+	}
+	if reqBody != nil {
+		r.SetHeader("Content-Type", "application/json").SetBody(reqBody)
 	}
 	resp, err := r.Execute(c.method, base+c.path)
 	if err != nil {
@@ -472,6 +507,15 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		return ra, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "http status", Snippet: snip(), RetryAfter: int(ra / time.Second)}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
+		// A failure reply may carry a payload of another shape than a
+		// success (PHP back ends send [] for an empty {}). json.Unmarshal
+		// still fills the other fields, so when the status it decoded says
+		// failure, that failure is the better report.
+		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 {
+				return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
+			}
+		}
 		reason := "malformed json"
 		if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
 			reason = "not json"

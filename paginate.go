@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"sync"
 )
 
 // This file holds livestat's only paging loop. Each endpoint describes its
@@ -30,15 +31,37 @@ type pager[C comparable, P, T any] struct {
 	// yield always returned true.
 	rows     func(page P, yield func(T) bool) bool
 	maxPages int
+
+	// onPage, if set, runs on each page in page order, after next has read
+	// it and before it is yielded: the place for per-iteration bookkeeping
+	// such as dropping rows an earlier page already produced.
+	onPage func(page P)
+
+	// Read-ahead (optional). An endpoint whose pages are addressed by
+	// number can have them fetched ahead of the loop: once the first page
+	// tells how many pages there are (count, the first included), the
+	// engine keeps up to workers of the following pages in flight while the
+	// loop still yields pages strictly in order. at returns the cursor of
+	// the n-th page of the iteration (at(1) == start). Everything else —
+	// next, the guards, the page cap, the error handling — is the same as
+	// without read-ahead: fetched pages only replace the loop's own fetch
+	// when their cursor is the one the loop asks for.
+	at      func(n int) C
+	count   func(first P) int
+	workers int
 }
 
 // pages iterates over whole pages. It sends no request until the loop
 // starts, checks ctx before each page, yields an error at most once and then
-// stops, and stops fetching as soon as the loop breaks.
+// stops, and stops fetching as soon as the loop breaks: read-ahead requests
+// still in flight are cancelled and waited for before it returns.
 func (p pager[C, P, T]) pages(ctx context.Context) iter.Seq2[P, error] {
 	return func(yield func(P, error) bool) {
 		var zeroP P
 		var zeroC C
+		var ra *readAhead[C, P]
+		// However the loop ends, no read-ahead request outlives it.
+		defer func() { ra.stop() }()
 		cursor := p.start
 		seen := map[C]struct{}{cursor: {}}
 		for n := 1; ; n++ {
@@ -50,12 +73,18 @@ func (p pager[C, P, T]) pages(ctx context.Context) iter.Seq2[P, error] {
 				yield(zeroP, &PaginationError{Endpoint: p.endpoint, Page: n, Reason: fmt.Sprintf("more than %d pages (see WithMaxPages)", p.maxPages)})
 				return
 			}
-			page, err := p.fetch(ctx, cursor)
+			page, err := ra.take(ctx, n, cursor, p.fetch)
 			if err != nil {
 				yield(zeroP, err)
 				return
 			}
 			next, more := p.next(cursor, page)
+			if n == 1 && more && p.count != nil && p.workers > 1 {
+				ra = p.startReadAhead(ctx, page)
+			}
+			if p.onPage != nil {
+				p.onPage(page)
+			}
 			if !yield(page, nil) || !more {
 				return
 			}
@@ -72,6 +101,94 @@ func (p pager[C, P, T]) pages(ctx context.Context) iter.Seq2[P, error] {
 			cursor = next
 		}
 	}
+}
+
+// startReadAhead begins fetching pages 2..count of the iteration (capped by
+// the page cap) with at most p.workers requests in flight.
+func (p pager[C, P, T]) startReadAhead(ctx context.Context, first P) *readAhead[C, P] {
+	last := min(p.count(first), p.maxPages)
+	if last < 2 {
+		return nil
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	ra := &readAhead[C, P]{ctx: rctx, cancel: cancel, fetch: p.fetch, at: p.at, next: 2, last: last}
+	for range p.workers {
+		ra.launch()
+	}
+	return ra
+}
+
+// readAhead fetches numbered pages ahead of the paging loop. It keeps a
+// window of futures in page order: each page the loop takes frees a slot for
+// the next page, so at most workers requests are in flight and at most
+// workers fetched pages wait for the loop, however many pages there are.
+type readAhead[C comparable, P any] struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	fetch  func(ctx context.Context, cursor C) (P, error)
+	at     func(n int) C
+	next   int // number of the next page to launch
+	last   int // number of the last page to launch
+	queue  []*future[C, P]
+}
+
+type future[C comparable, P any] struct {
+	n      int
+	cursor C
+	done   chan struct{}
+	page   P
+	err    error
+}
+
+func (ra *readAhead[C, P]) launch() {
+	if ra.next > ra.last {
+		return
+	}
+	f := &future[C, P]{n: ra.next, cursor: ra.at(ra.next), done: make(chan struct{})}
+	ra.next++
+	ra.queue = append(ra.queue, f)
+	ra.wg.Go(func() {
+		defer close(f.done)
+		f.page, f.err = ra.fetch(ra.ctx, f.cursor)
+	})
+}
+
+// take returns page n of the iteration, whose cursor is cursor: from the
+// read-ahead when it fetched that page, else by calling fetch itself. A nil
+// *readAhead always fetches.
+func (ra *readAhead[C, P]) take(ctx context.Context, n int, cursor C, fetch func(context.Context, C) (P, error)) (P, error) {
+	if ra == nil || len(ra.queue) == 0 {
+		return fetch(ctx, cursor)
+	}
+	f := ra.queue[0]
+	if f.n != n || f.cursor != cursor {
+		// The loop went somewhere the read-ahead did not foresee: drop
+		// it and carry on page by page.
+		ra.stop()
+		return fetch(ctx, cursor)
+	}
+	ra.queue[0] = nil
+	ra.queue = ra.queue[1:]
+	// The future ends soon after ctx does: its fetch runs under a child
+	// of ctx. Only then is its slot free for the next page.
+	<-f.done
+	if f.err == nil { // after an error the loop stops
+		ra.launch()
+	}
+	return f.page, f.err
+}
+
+// stop cancels the requests still in flight and waits for their goroutines.
+// It is safe on a nil or stopped readAhead.
+func (ra *readAhead[C, P]) stop() {
+	if ra == nil {
+		return
+	}
+	ra.cancel()
+	ra.wg.Wait()
+	ra.queue = nil
+	ra.next = ra.last + 1
 }
 
 // items iterates over the rows of every page, in order.

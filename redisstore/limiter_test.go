@@ -1,6 +1,8 @@
 package redisstore
 
 import (
+	"github.com/livestat/livestat"
+
 	"context"
 	"strings"
 	"sync"
@@ -115,3 +117,6 @@ func TestLimiterWithoutRedis(t *testing.T) {
 		})
 	}
 }
+
+// The shared limiter plugs into the client's Nuoyun pacing.
+var _ livestat.Limiter = (*Limiter)(nil)

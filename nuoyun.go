@@ -1,0 +1,359 @@
+package livestat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Nuoyun defaults.
+const (
+	// DefaultNuoyunRateLimit and DefaultNuoyunRatePeriod are the
+	// client-side limit on Nuoyun requests: 1000 per 10 s, what
+	// getAccountUserDurationList documents.
+	DefaultNuoyunRateLimit  = 1000
+	DefaultNuoyunRatePeriod = 10 * time.Second
+	// DefaultNuoyunWorkers is how many pages an iteration fetches at once
+	// once the first page has told how many there are.
+	DefaultNuoyunWorkers = 4
+	// MaxNuoyunPageSize is the largest page the API serves, and the page
+	// size iterators use unless told otherwise.
+	MaxNuoyunPageSize = 500
+)
+
+// WithNuoyunRateLimit paces Nuoyun requests to at most n per period, across
+// every goroutine using the Client, and counting every attempt (retries
+// included). A request waits for its turn, or until its context ends. n = 0
+// turns the client-side limit off; the server still enforces its own.
+//
+// The limiter is a token bucket with a burst of 1: requests are spaced at
+// least period/n apart (10 ms by default), which keeps any window of length
+// period to at most n requests whatever the server's window alignment, at
+// a negligible cost in throughput. Default: DefaultNuoyunRateLimit per
+// DefaultNuoyunRatePeriod.
+func WithNuoyunRateLimit(n int, period time.Duration) Option {
+	return func(c *config) { c.nuoyunRateN, c.nuoyunRatePer = n, period }
+}
+
+// A Limiter paces requests: Wait blocks until the next request may go, or
+// returns an error when ctx ends first. *rate.Limiter (golang.org/x/time/rate)
+// and redisstore's shared Limiter implement it.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// WithNuoyunLimiter paces Nuoyun requests with l instead of the built-in
+// limiter of WithNuoyunRateLimit: for instance a limiter shared by several
+// replicas through Redis (redisstore.NewLimiter), so that together they
+// stay under the vendor's limit.
+func WithNuoyunLimiter(l Limiter) Option { return func(c *config) { c.nuoyunLimiter = l } }
+
+// WithNuoyunWorkers sets how many pages a Nuoyun iteration fetches
+// concurrently after the first (default DefaultNuoyunWorkers); 1 fetches
+// page after page. Rows are yielded in page order either way.
+func WithNuoyunWorkers(n int) Option { return func(c *config) { c.nuoyunWorkers = n } }
+
+func (cfg *config) validateNuoyun() error {
+	switch {
+	case cfg.nuoyunRateN < 0:
+		return errors.New("livestat: WithNuoyunRateLimit: n must not be negative")
+	case cfg.nuoyunRateN > 0 && cfg.nuoyunRatePer <= 0:
+		return errors.New("livestat: WithNuoyunRateLimit: the period must be positive")
+	case cfg.nuoyunWorkers < 1:
+		return errors.New("livestat: WithNuoyunWorkers: at least 1 worker is needed")
+	}
+	return nil
+}
+
+// newNuoyunLimiter returns the shared Nuoyun limiter, nil when it is off.
+func (cfg *config) newNuoyunLimiter() Limiter {
+	if cfg.nuoyunLimiter != nil {
+		return cfg.nuoyunLimiter
+	}
+	if cfg.nuoyunRateN == 0 {
+		return nil // an untyped nil: a nil *rate.Limiter would not compare equal
+	}
+	n := time.Duration(cfg.nuoyunRateN)
+	// The interval is rounded up, plus a nanosecond against the limiter's
+	// float rounding, so n+1 requests never fit in one period.
+	every := (cfg.nuoyunRatePer+n-1)/n + 1
+	return rate.NewLimiter(rate.Every(every), 1)
+}
+
+// waitLimiter waits for lim (if any) before an attempt of c.
+func waitLimiter(ctx context.Context, lim Limiter, c *call) error {
+	if lim == nil {
+		return nil
+	}
+	if err := lim.Wait(ctx); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		// The limiter refused at once: the turn comes after ctx's deadline.
+		return fmt.Errorf("livestat: %s %s: the client-side rate limit would delay the request past the context deadline: %w", c.vendor, c.endpoint, context.DeadlineExceeded)
+	}
+	return nil
+}
+
+// NuoyunService calls Nuoyun (诺云直播) live statistics.
+//
+// Authentication: the public docs do not say how gateway requests are
+// authenticated; configure it with WithNuoyunAuth. Rate limit: requests are
+// paced client-side (WithNuoyunRateLimit).
+type NuoyunService struct{ c *Client }
+
+// NuoyunStatus is the code/msg pair every Nuoyun reply carries. Code 200 is
+// success; any other code is returned as an *APIError with Vendor
+// VendorNuoyun. Failures come with HTTP 200 and an empty data object.
+type NuoyunStatus struct {
+	Code FlexInt `json:"code"`
+	Msg  string  `json:"msg"`
+}
+
+func (s *NuoyunStatus) apiStatus() (int, string, bool) { return int(s.Code), s.Msg, s.Code == 200 }
+
+// SortOrder orders Nuoyun rows.
+type SortOrder string
+
+// Sort orders. The docs do not say by which field rows are ordered.
+const (
+	SortAsc  SortOrder = "asc"
+	SortDesc SortOrder = "desc"
+)
+
+// UserDurationRequest asks for one page of getAccountUserDurationList:
+// every viewer's watch durations, across the account's rooms.
+type UserDurationRequest struct {
+	// Page is the 1-based page number. GetUserDurations requires it;
+	// iterators start there, or at 1 when it is 0.
+	Page int `json:"page"`
+	// PageSize is the number of rows per page, 1 to MaxNuoyunPageSize.
+	// GetUserDurations requires it; iterators use MaxNuoyunPageSize when
+	// it is 0.
+	PageSize int `json:"page_size"`
+	// Sort is SortAsc, SortDesc, or empty for the server's default.
+	Sort SortOrder `json:"sort,omitempty"`
+	// UpdateTimeStart and UpdateTimeEnd select rows by update time; 0 is
+	// no bound (as in the API's sample request). Iterators pin a zero
+	// UpdateTimeEnd to the moment the iteration starts (see UserDurations).
+	UpdateTimeStart UnixTime `json:"update_time_start"`
+	UpdateTimeEnd   UnixTime `json:"update_time_end"`
+	// WeChatUserSpaceID restricts the rows to one viewer. The docs only
+	// call it 用户id, without saying it is required; since the endpoint
+	// returns "all users' data", livestat treats it as an optional filter
+	// and leaves it out of the request when it is 0.
+	WeChatUserSpaceID int64 `json:"wechat_user_space_id,omitempty"`
+}
+
+const (
+	epUserDurations   = "nuoyun/getAccountUserDurationList"
+	pathUserDurations = "/Api/RoomRounds/getAccountUserDurationList/2.0.0"
+)
+
+func (r *UserDurationRequest) validate() error {
+	bad := func(field, reason string) error {
+		return &ValidationError{Endpoint: epUserDurations, Field: field, Reason: reason}
+	}
+	switch {
+	case r.Page < 1:
+		return bad("Page", fmt.Sprintf("must be at least 1, got %d", r.Page))
+	case r.PageSize < 1 || r.PageSize > MaxNuoyunPageSize:
+		return bad("PageSize", fmt.Sprintf("must be between 1 and %d, got %d", MaxNuoyunPageSize, r.PageSize))
+	case r.Sort != "" && r.Sort != SortAsc && r.Sort != SortDesc:
+		return bad("Sort", fmt.Sprintf(`must be "asc", "desc" or empty, got %q`, truncate(string(r.Sort), 20)))
+	case r.UpdateTimeStart < 0 || r.UpdateTimeEnd < 0:
+		return bad("UpdateTimeStart/UpdateTimeEnd", "must not be negative")
+	case r.UpdateTimeEnd != 0 && r.UpdateTimeStart > r.UpdateTimeEnd:
+		return bad("UpdateTimeStart", fmt.Sprintf("%d is after UpdateTimeEnd %d", r.UpdateTimeStart, r.UpdateTimeEnd))
+	case r.WeChatUserSpaceID < 0:
+		return bad("WeChatUserSpaceID", "must not be negative")
+	}
+	return nil
+}
+
+// UserDurationPage is one reply of getAccountUserDurationList.
+type UserDurationPage struct {
+	NuoyunStatus
+	Data UserDurationData `json:"data"`
+	// Page and PageSize are those of the request that fetched this page.
+	Page     int `json:"-"`
+	PageSize int `json:"-"`
+}
+
+// UserDurationData is a page's rows and the total row count.
+type UserDurationData struct {
+	// Total counts the rows of all pages (用户总数).
+	Total FlexInt        `json:"total"`
+	List  []UserDuration `json:"list"`
+}
+
+// More reports whether another page follows: this page was not empty and
+// Page × PageSize has not reached Total.
+func (p *UserDurationPage) More() bool {
+	return len(p.Data.List) > 0 && int64(p.Page)*int64(p.PageSize) < int64(p.Data.Total)
+}
+
+// LastPage returns the number of the last page, as Total and PageSize tell.
+func (p *UserDurationPage) LastPage() int {
+	if p.PageSize < 1 || p.Data.Total < 1 {
+		return 0
+	}
+	return int((int64(p.Data.Total) + int64(p.PageSize) - 1) / int64(p.PageSize))
+}
+
+// UserDuration is one viewer's watch record in one room.
+type UserDuration struct {
+	RoomID            FlexInt `json:"room_id"`              // 直播间ID
+	WeChatUserSpaceID FlexInt `json:"wechat_user_space_id"` // the viewer
+	WeChatUserName    string  `json:"wechat_user_name"`     // nickname
+	WeChatUserPhoto   string  `json:"wechat_user_photo"`    // avatar URL
+	// StayDuration is the time online; LiveDuration the part of it spent
+	// on the live broadcast, PlaybackDuration on the replay.
+	StayDuration     Seconds `json:"stay_duration"`
+	LiveDuration     Seconds `json:"live_duration"`
+	PlaybackDuration Seconds `json:"playback_duration"`
+	// IP is the last visit's address; Area its location ("河南 郑州").
+	IP   string `json:"ip"`
+	Area string `json:"area"`
+	// ThirdUUID is the viewer's id in a third-party system.
+	ThirdUUID       string          `json:"third_uuid"`
+	ThirdWeChatInfo ThirdWeChatInfo `json:"third_wechat_info"`
+	ChannelInfo     ChannelInfo     `json:"channel_info"`
+	// InvitedWeChatUserSpaceID and InvitedName are the viewer who invited
+	// this one; 0 and "" when none.
+	InvitedWeChatUserSpaceID FlexInt   `json:"invited_wechat_user_space_id"`
+	InvitedName              string    `json:"invited_name"`
+	FirstVisitTime           ChinaTime `json:"first_visit_time"`
+	LastVisitTime            ChinaTime `json:"last_visit_time"`
+	Device                   Device    `json:"device"`
+}
+
+// GetUserDurations fetches one page of viewer durations (POST
+// /Api/RoomRounds/getAccountUserDurationList/2.0.0). An invalid request
+// returns a *ValidationError and sends nothing. A reply with a code other
+// than 200 returns an *APIError.
+func (s *NuoyunService) GetUserDurations(ctx context.Context, req UserDurationRequest) (*UserDurationPage, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	p, err := send[UserDurationPage](ctx, s.c, &call{
+		vendor: VendorNuoyun, endpoint: epUserDurations, method: http.MethodPost,
+		path: pathUserDurations, body: &req,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Page, p.PageSize = req.Page, req.PageSize
+	return p, nil
+}
+
+// userKey identifies a row within an iteration.
+type userKey struct{ room, user FlexInt }
+
+// iteration prepares one pass over req's pages. The defaults, the pinned
+// end time and the set of rows seen are fresh for every pass, so ranging
+// over the same iterator twice starts again.
+func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDurationPage, UserDuration], error) {
+	if req.Page == 0 {
+		req.Page = 1
+	}
+	if req.PageSize == 0 {
+		req.PageSize = MaxNuoyunPageSize
+	}
+	if err := req.validate(); err != nil {
+		return pager[int, *UserDurationPage, UserDuration]{}, err
+	}
+	if req.UpdateTimeEnd == 0 {
+		req.UpdateTimeEnd = max(UnixTime(time.Now().Unix()), req.UpdateTimeStart)
+	}
+	first := req.Page
+	seen := make(map[userKey]struct{})
+	return pager[int, *UserDurationPage, UserDuration]{
+		endpoint: epUserDurations,
+		start:    first,
+		fetch: func(ctx context.Context, page int) (*UserDurationPage, error) {
+			r := req
+			r.Page = page
+			return s.GetUserDurations(ctx, r)
+		},
+		next: func(page int, p *UserDurationPage) (int, bool) { return page + 1, p.More() },
+		rows: func(p *UserDurationPage, yield func(UserDuration) bool) bool {
+			return yieldAll(p.Data.List, yield)
+		},
+		onPage: func(p *UserDurationPage) {
+			// Drop rows an earlier page of this pass already produced.
+			kept := p.Data.List[:0]
+			for _, r := range p.Data.List {
+				k := userKey{r.RoomID, r.WeChatUserSpaceID}
+				if _, dup := seen[k]; !dup {
+					seen[k] = struct{}{}
+					kept = append(kept, r)
+				}
+			}
+			clear(p.Data.List[len(kept):])
+			p.Data.List = kept
+		},
+		at:       func(n int) int { return first + n - 1 },
+		count:    func(p *UserDurationPage) int { return p.LastPage() - first + 1 },
+		workers:  s.c.cfg.nuoyunWorkers,
+		maxPages: s.c.cfg.maxPages,
+	}, nil
+}
+
+// UserDurationPages iterates over the pages of viewer durations, starting
+// at req.Page (default 1) with req.PageSize rows each (default
+// MaxNuoyunPageSize). It follows the same rules as UserDurations, and each
+// page's List has the rows already yielded on earlier pages removed (Total
+// is left as the server sent it). Save a page's Page after processing it to
+// resume from the next one later.
+func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationRequest) iter.Seq2[*UserDurationPage, error] {
+	return func(yield func(*UserDurationPage, error) bool) {
+		p, err := s.iteration(req)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		p.pages(ctx)(yield)
+	}
+}
+
+// UserDurations iterates over every viewer-duration row, in page order.
+//
+// Pages: it asks for req.PageSize rows a page (default MaxNuoyunPageSize,
+// the fewest requests), from req.Page (default 1), and stops after an empty
+// page or when Page × PageSize reaches the total. Once the first page tells
+// the total, the following pages are fetched concurrently by up to
+// WithNuoyunWorkers requests (default 4), within the client's rate limit;
+// rows are still yielded strictly in page order, and at most that many
+// pages are held in memory. When the loop breaks or ctx ends, requests in
+// flight are cancelled, and no goroutine outlives the loop.
+//
+// A stable snapshot: paging by page number skips or repeats rows when
+// rows change during the iteration. To limit this, when req.UpdateTimeEnd
+// is 0 every page is asked with UpdateTimeEnd pinned to the time the
+// iteration started, so rows updated meanwhile do not shift the pages; and
+// a row whose (RoomID, WeChatUserSpaceID) was already yielded in this
+// iteration is dropped. The set of yielded keys grows with the number of
+// rows (a few dozen bytes a row). A row updated during the iteration can
+// still leave the pinned window and shift later rows back a page, so one of
+// those can be missed; an incremental sync whose next run starts
+// (UpdateTimeStart) at this run's start time picks it up.
+//
+// Errors end the iteration: an invalid request yields a *ValidationError
+// before any request, a failed page its error after the rows of the pages
+// before it.
+func (s *NuoyunService) UserDurations(ctx context.Context, req UserDurationRequest) iter.Seq2[UserDuration, error] {
+	return func(yield func(UserDuration, error) bool) {
+		p, err := s.iteration(req)
+		if err != nil {
+			yield(UserDuration{}, err)
+			return
+		}
+		p.items(ctx)(yield)
+	}
+}

@@ -1,0 +1,309 @@
+package livestat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// This file holds the lenient value types of Nuoyun replies, whose docs and
+// samples disagree on types. Each custom decoder handles one field and takes
+// a fast path for the common shape, so a page is still decoded in one pass.
+
+// FlexInt is an integer the API may send as a JSON number or as a numeric
+// string (Nuoyun sends the same ids as strings in its webhook payloads). ""
+// and null decode to 0. It encodes to JSON as a number.
+type FlexInt int64
+
+// UnmarshalJSON accepts 123, "123", "", and null.
+func (n *FlexInt) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		b = b[1 : len(b)-1]
+		if len(b) == 0 {
+			*n = 0
+			return nil
+		}
+	} else if string(b) == "null" {
+		return nil
+	}
+	v, ok := parseInt(b)
+	if !ok {
+		return fmt.Errorf("livestat: want an integer, got %.32s", b)
+	}
+	*n = FlexInt(v)
+	return nil
+}
+
+// parseInt parses an optionally signed decimal integer. Up to 18 digits,
+// which always fit in an int64, it does not allocate.
+func parseInt(b []byte) (int64, bool) {
+	digits := b
+	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+		digits = digits[1:]
+	}
+	switch {
+	case len(digits) == 0:
+		return 0, false
+	case len(digits) > 18: // rare: let strconv check the range
+		v, err := strconv.ParseInt(string(b), 10, 64)
+		return v, err == nil
+	}
+	var v int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if b[0] == '-' {
+		v = -v
+	}
+	return v, true
+}
+
+// DeviceType is the kind of device a viewer used, with Nuoyun's documented
+// codes as values.
+type DeviceType int
+
+// Device types. DeviceUnknown stands for an empty value, a missing field, and
+// codes or names livestat does not know.
+const (
+	DevicePC      DeviceType = 0
+	DeviceAndroid DeviceType = 1
+	DeviceOther   DeviceType = 2
+	DeviceIOS     DeviceType = 3
+	DeviceUnknown DeviceType = -1
+)
+
+// String returns "pc", "android", "other", "ios" or "unknown".
+func (t DeviceType) String() string {
+	switch t {
+	case DevicePC:
+		return "pc"
+	case DeviceAndroid:
+		return "android"
+	case DeviceOther:
+		return "other"
+	case DeviceIOS:
+		return "ios"
+	}
+	return "unknown"
+}
+
+// Device is the device field of a Nuoyun row. The API documents it as the
+// codes 0 pc, 1 android, 2 other, 3 ios, but sends names ("iOS", "Android")
+// or "" as well; Device accepts numbers, numeric strings and names (in any
+// case), and keeps the value exactly as it was sent.
+//
+// The zero Device is a missing field: its Type is DeviceUnknown.
+type Device struct {
+	code int8   // the DeviceType + 1, so that the zero value is unknown
+	raw  string // the JSON value as received; "" when absent
+}
+
+// NewDevice returns a Device of type t, as if the API had sent its code.
+// It is meant for tests and fakes.
+func NewDevice(t DeviceType) Device {
+	if t < DevicePC || t > DeviceIOS {
+		return Device{raw: `""`}
+	}
+	return Device{code: int8(t) + 1, raw: strconv.Itoa(int(t))}
+}
+
+// Type returns the device type.
+func (d Device) Type() DeviceType { return DeviceType(d.code) - 1 }
+
+// Raw returns the JSON value as the API sent it, such as `"iOS"`, `3`, `"3"`
+// or `""`; "" when the field was absent.
+func (d Device) Raw() string { return d.raw }
+
+// String returns the name of the device type.
+func (d Device) String() string { return d.Type().String() }
+
+// UnmarshalJSON accepts a code (3), a numeric string ("3"), a name ("iOS",
+// "android", "PC", "other"; any case), "" and null. Values it does not
+// know decode to DeviceUnknown without error; Raw keeps them.
+func (d *Device) UnmarshalJSON(b []byte) error {
+	// The values the API is known to send, without allocating.
+	switch string(b) {
+	case `"iOS"`:
+		*d = Device{code: int8(DeviceIOS) + 1, raw: `"iOS"`}
+		return nil
+	case `"Android"`:
+		*d = Device{code: int8(DeviceAndroid) + 1, raw: `"Android"`}
+		return nil
+	case `""`:
+		*d = Device{raw: `""`}
+		return nil
+	}
+	t := DeviceUnknown
+	v := b
+	if len(v) > 1 && v[0] == '"' {
+		v = bytes.TrimSpace(v[1 : len(v)-1])
+	}
+	if n, ok := parseInt(v); ok {
+		if n >= int64(DevicePC) && n <= int64(DeviceIOS) {
+			t = DeviceType(n)
+		}
+	} else {
+		switch {
+		case bytes.EqualFold(v, []byte("ios")):
+			t = DeviceIOS
+		case bytes.EqualFold(v, []byte("android")):
+			t = DeviceAndroid
+		case bytes.EqualFold(v, []byte("pc")):
+			t = DevicePC
+		case bytes.EqualFold(v, []byte("other")):
+			t = DeviceOther
+		}
+	}
+	*d = Device{code: int8(t) + 1, raw: string(b)}
+	return nil
+}
+
+// MarshalJSON returns the value as it was received (null when absent), so a
+// row encodes back to what the API sent.
+func (d Device) MarshalJSON() ([]byte, error) {
+	if d.raw == "" {
+		return []byte("null"), nil
+	}
+	return []byte(d.raw), nil
+}
+
+// chinaStandardTime is UTC+8, the zone of Nuoyun's wall-clock times. A
+// fixed zone needs no zoneinfo files (China has had no DST since 1991). It
+// is never modified.
+var chinaStandardTime = time.FixedZone("CST", 8*60*60)
+
+// ChinaTimeLayout is the format of Nuoyun's wall-clock times.
+const ChinaTimeLayout = "2006-01-02 15:04:05"
+
+// ChinaTime is an instant Nuoyun sends as "2006-01-02 15:04:05" in China
+// Standard Time (UTC+8). It embeds the time.Time, located in a fixed +08:00
+// zone, so it works on machines without zoneinfo files. "", null and
+// "0000-00-00 00:00:00" decode to the zero time, which encodes back to "".
+type ChinaTime struct {
+	time.Time
+}
+
+// UnmarshalJSON parses the API's "2006-01-02 15:04:05" in UTC+8.
+func (t *ChinaTime) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case `""`, "null", `"0000-00-00 00:00:00"`:
+		t.Time = time.Time{}
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("livestat: want a %q time string, got %.32s", ChinaTimeLayout, b)
+	}
+	v, err := time.ParseInLocation(ChinaTimeLayout, string(b[1:len(b)-1]), chinaStandardTime)
+	if err != nil {
+		return fmt.Errorf("livestat: want a %q time string, got %.32s", ChinaTimeLayout, b)
+	}
+	t.Time = v
+	return nil
+}
+
+// MarshalJSON encodes t as the API does: "2006-01-02 15:04:05" in UTC+8,
+// or "" for the zero time.
+func (t ChinaTime) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte(`""`), nil
+	}
+	b := make([]byte, 0, len(ChinaTimeLayout)+2)
+	b = append(b, '"')
+	b = t.In(chinaStandardTime).AppendFormat(b, ChinaTimeLayout)
+	return append(b, '"'), nil
+}
+
+// String formats t as the API does, in UTC+8 ("" for the zero time).
+func (t ChinaTime) String() string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(chinaStandardTime).Format(ChinaTimeLayout)
+}
+
+// ThirdWeChatInfo is the viewer's identity in a third-party WeChat official
+// account. Present is false when the API sent {} or null, or no such field.
+type ThirdWeChatInfo struct {
+	Present         bool   `json:"-"`
+	AuthorizerAppID string `json:"authorizer_appid"`
+	OpenID          string `json:"openid"`
+	UnionID         string `json:"unionid"`
+}
+
+// UnmarshalJSON decodes the object, noting whether it was more than {}.
+func (i *ThirdWeChatInfo) UnmarshalJSON(b []byte) error {
+	if isEmptyObject(b) {
+		*i = ThirdWeChatInfo{}
+		return nil
+	}
+	type plain ThirdWeChatInfo
+	var v plain
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*i = ThirdWeChatInfo(v)
+	i.Present = true
+	return nil
+}
+
+// MarshalJSON encodes an absent value as {}, as the API does.
+func (i ThirdWeChatInfo) MarshalJSON() ([]byte, error) {
+	if !i.Present {
+		return []byte("{}"), nil
+	}
+	type plain ThirdWeChatInfo
+	return json.Marshal(plain(i))
+}
+
+// ChannelInfo is the store (门店) channel a viewer belongs to. Present is
+// false when the API sent {} or null, or no such field.
+type ChannelInfo struct {
+	Present     bool    `json:"-"`
+	ChannelID   FlexInt `json:"channel_id"`
+	ChannelName string  `json:"channel_name"`
+	StoreID     string  `json:"store_id"` // the store's code
+}
+
+// UnmarshalJSON decodes the object, noting whether it was more than {}.
+func (c *ChannelInfo) UnmarshalJSON(b []byte) error {
+	if isEmptyObject(b) {
+		*c = ChannelInfo{}
+		return nil
+	}
+	type plain ChannelInfo
+	var v plain
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = ChannelInfo(v)
+	c.Present = true
+	return nil
+}
+
+// MarshalJSON encodes an absent value as {}, as the API does.
+func (c ChannelInfo) MarshalJSON() ([]byte, error) {
+	if !c.Present {
+		return []byte("{}"), nil
+	}
+	type plain ChannelInfo
+	return json.Marshal(plain(c))
+}
+
+// isEmptyObject reports whether b is {} (spaces allowed), null, or [] (PHP
+// back ends encode an empty map as an empty array).
+func isEmptyObject(b []byte) bool {
+	switch string(b) {
+	case "{}", "null", "[]":
+		return true
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || !(b[0] == '{' && b[len(b)-1] == '}' || b[0] == '[' && b[len(b)-1] == ']') {
+		return false
+	}
+	return len(bytes.TrimSpace(b[1:len(b)-1])) == 0
+}
