@@ -50,9 +50,10 @@ const (
 
 // pageSpec is one page the fault server holds.
 type pageSpec struct {
-	ids  []string
-	next string // WeCom: the cursor of the following page
-	more bool
+	ids   []string
+	next  string // WeCom: the cursor of the following page
+	more  bool   // WeCom: the page says more follow
+	total int    // Nuoyun: the total the page reports
 }
 
 // faultEndpoint describes one paged endpoint to the suite.
@@ -264,9 +265,109 @@ func wecomFaultEndpoints() []*faultEndpoint {
 	return eps
 }
 
+// nuoyunFaults apply to the Nuoyun endpoint, whose pages are numbered and
+// whose replies say how many rows there are in all.
+var nuoyunFaults = []fault{
+	{name: "code 500 envelope once", times: 1, reply: vendorFailure(500, "服务器繁忙"), want: full()},
+	{name: "code 500 envelope always", reply: vendorFailure(500, "服务器繁忙"), want: retried(ErrServerBusy)},
+	{name: "code 400 envelope", reply: vendorFailure(400, "参数错误"), want: final("APIError")},
+	{name: "code 400 with data [] (PHP)", reply: httpFault(200, `{"code":400,"msg":"参数错误","data":[]}`), want: final("APIError")},
+	{name: "rows past the total", at: []int{0}, shape: func(pages []pageSpec, _ int) {
+		for i := range pages {
+			pages[i].total = (faultPages - 1) * faultPerPage
+		}
+	}, want: expect{full: true, rows: func(pages []pageSpec, _ int) []string { return allIDs(pages[:faultPages-1]) }}},
+	{name: "total grows after page 1", at: []int{0}, shape: func(pages []pageSpec, _ int) {
+		pages[0].total = (faultPages - 1) * faultPerPage
+	}, want: full()},
+	{name: "rows of the page before repeated", at: []int{1, faultPages / 2, faultPages - 1}, shape: func(pages []pageSpec, k int) {
+		pages[k].ids = append(slices.Clone(pages[k-1].ids), pages[k].ids...)
+	}, want: expect{full: true, rows: func(pages []pageSpec, _ int) []string { return uniq(allIDs(pages)) }}},
+	// Paging by number, an empty page would end the iteration: while the
+	// total says rows remain, that would lose them.
+	{name: "empty page", shape: func(pages []pageSpec, k int) { pages[k].ids = nil },
+		want: expect{as: "PaginationError", is: []error{ErrPagination}}},
+	{name: "page number ignored (page 1 every time)", at: []int{1}, shape: func(pages []pageSpec, _ int) {
+		for i := range pages {
+			pages[i].ids = pages[0].ids
+		}
+	}, want: expect{as: "PaginationError", is: []error{ErrPagination}}},
+}
+
+// uniq keeps the first of equal ids.
+func uniq(ids []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// nuoyunFaultEndpoint serves getAccountUserDurationList: page i of the
+// chain is page number i+1, with faultPerPage rows a page; row "u<i>_<j>"
+// is viewer (i+1)*100+j.
+func nuoyunFaultEndpoint() *faultEndpoint {
+	return &faultEndpoint{
+		name: "nuoyun/getAccountUserDurationList",
+		path: pathUserDurations,
+		opts: []Option{WithNuoyunAuth(NewSignAuthorizer("appkey-test", faultNuoyunSecret))},
+		chain: func() []pageSpec {
+			pages := make([]pageSpec, faultPages)
+			for i := range pages {
+				for j := range faultPerPage {
+					pages[i].ids = append(pages[i].ids, fmt.Sprintf("u%d_%d", i, j))
+				}
+				pages[i].total = faultPages * faultPerPage
+			}
+			return pages
+		},
+		pageOf: func(body map[string]any) int {
+			page, _ := body["page"].(float64)
+			if size, _ := body["page_size"].(float64); size != faultPerPage {
+				return -1
+			}
+			return int(page) - 1
+		},
+		render: func(i int, pages []pageSpec) string {
+			list := []map[string]any{}
+			for _, id := range pages[i].ids {
+				var p, j int
+				fmt.Sscanf(id, "u%d_%d", &p, &j)
+				list = append(list, map[string]any{
+					"room_id": 7, "wechat_user_space_id": (p+1)*100 + j, "wechat_user_name": id,
+					"stay_duration": 60, "third_wechat_info": map[string]any{}, "channel_info": map[string]any{},
+					"first_visit_time": "2025-09-16 15:06:06", "last_visit_time": "2025-09-16 15:07:06", "device": "iOS",
+				})
+			}
+			return mustJSON(map[string]any{"code": 200, "msg": "Success", "data": map[string]any{"total": pages[i].total, "list": list}})
+		},
+		failure: func(code int, msg string) string {
+			return mustJSON(map[string]any{"code": code, "msg": msg, "data": map[string]any{}})
+		},
+		ids: func(ctx context.Context, c *Client) iter.Seq2[string, error] {
+			return mapIDs(c.Nuoyun.UserDurations(ctx, UserDurationRequest{PageSize: faultPerPage}), func(r *UserDuration) string {
+				return fmt.Sprintf("u%d_%d", r.WeChatUserSpaceID/100-1, r.WeChatUserSpaceID%100)
+			})
+		},
+		faults: nuoyunFaults,
+	}
+}
+
 // faultEndpoints lists every paged endpoint of the suite.
 func faultEndpoints() []*faultEndpoint {
-	return wecomFaultEndpoints()
+	return append(wecomFaultEndpoints(), nuoyunFaultEndpoint())
+}
+
+func allIDs(pages []pageSpec) []string {
+	var ids []string
+	for _, p := range pages {
+		ids = append(ids, p.ids...)
+	}
+	return ids
 }
 
 // faultServer serves one row: the chain with the fault at page k.
@@ -415,11 +516,7 @@ func (f fault) wantRows(s *faultServer) []string {
 			n++
 		}
 	}
-	var ids []string
-	for _, p := range s.pages[:n] {
-		ids = append(ids, p.ids...)
-	}
-	return ids
+	return allIDs(s.pages[:n])
 }
 
 // faultClient builds the client a row uses against base.

@@ -2,7 +2,6 @@ package livestat
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 )
@@ -11,20 +10,8 @@ import (
 // types. fmt prints a struct's fields by reflection, unexported ones
 // included (a Client's app secret, a token store's tokens), unless the
 // type formats itself: each type here implements fmt.Formatter (every verb,
-// %d and %x included), fmt.GoStringer and slog.LogValuer.
-
-// printRedacted writes v's GoString for %#v and its String for any other
-// verb, so that fmt never falls back to printing fields.
-func printRedacted(f fmt.State, verb rune, v interface {
-	fmt.Stringer
-	fmt.GoStringer
-}) {
-	if verb == 'v' && f.Flag('#') {
-		io.WriteString(f, v.GoString())
-		return
-	}
-	io.WriteString(f, v.String())
-}
+// %d and %x included, through formatRedacted), fmt.GoStringer and
+// slog.LogValuer.
 
 // String describes the Client's configuration without its secrets.
 func (c *Client) String() string {
@@ -46,7 +33,7 @@ func (c *Client) String() string {
 func (c *Client) GoString() string { return "livestat." + c.String() }
 
 // Format keeps every fmt verb from printing the app secret.
-func (c *Client) Format(f fmt.State, verb rune) { printRedacted(f, verb, c) }
+func (c *Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
 
 // LogValue keeps log/slog from printing the app secret.
 func (c *Client) LogValue() slog.Value {
@@ -79,7 +66,7 @@ func (s *MemoryTokenStore) String() string {
 func (s *MemoryTokenStore) GoString() string { return "livestat." + s.String() }
 
 // Format keeps every fmt verb from printing tokens.
-func (s *MemoryTokenStore) Format(f fmt.State, verb rune) { printRedacted(f, verb, s) }
+func (s *MemoryTokenStore) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s) }
 
 // LogValue keeps log/slog from printing tokens.
 func (s *MemoryTokenStore) LogValue() slog.Value { return slog.StringValue(s.String()) }
@@ -100,10 +87,10 @@ func (s *CachingTokenSource) String() string {
 func (s *CachingTokenSource) GoString() string { return "livestat." + s.String() }
 
 // Format keeps every fmt verb from printing the cached token.
-func (s *CachingTokenSource) Format(f fmt.State, verb rune) { printRedacted(f, verb, s) }
+func (s *CachingTokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s) }
 
 // LogValue keeps log/slog from printing the cached token.
 func (s *CachingTokenSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Format keeps every fmt verb, %d and %x included, from printing the token.
-func (t Token) Format(f fmt.State, verb rune) { printRedacted(f, verb, t) }
+func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t) }

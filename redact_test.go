@@ -29,8 +29,13 @@ func TestFormattingNeverPrintsSecrets(t *testing.T) {
 	store := NewMemoryTokenStore()
 	require.NoError(t, store.Save(ctx, "k", Token{AccessToken: testToken, ExpiresAt: time.Now().Add(time.Hour)}))
 
+	nc, err := NewClient(WithNuoyunAuth(NewSignAuthorizer("appkey", faultNuoyunSecret)),
+		WithNuoyunAuth(NewStaticHeaders(http.Header{"X-Api-Key": {faultNuoyunSecret}})))
+	require.NoError(t, err)
+
 	values := map[string]any{
 		"*Client":             e.c,
+		"*Client (Nuoyun)":    nc,
 		"*CachingTokenSource": e.c.tokens,
 		"*MemoryTokenStore":   store,
 		"Token":               tok,
@@ -57,6 +62,7 @@ func TestFormattingNeverPrintsSecrets(t *testing.T) {
 		}
 	}
 	assertNoSecrets(t, "formatted values", out.String())
+	assert.NotContains(t, out.String(), faultNuoyunSecret)
 	assert.Contains(t, out.String(), "REDACTED", "the output says that something was hidden")
 	assert.Contains(t, fmt.Sprint(e.c), testBase, "the Client's description stays useful")
 }
