@@ -29,13 +29,15 @@ func TestFormattingNeverPrintsSecrets(t *testing.T) {
 	store := NewMemoryTokenStore()
 	require.NoError(t, store.Save(ctx, "k", Token{AccessToken: testToken, ExpiresAt: time.Now().Add(time.Hour)}))
 
-	nc, err := NewClient(WithNuoyunAuth(NewSignAuthorizer("appkey", faultNuoyunSecret)),
-		WithNuoyunAuth(NewStaticHeaders(http.Header{"X-Api-Key": {faultNuoyunSecret}})))
+	signed, err := NewClient(WithNuoyunAuth(NewSignAuthorizer("appkey", faultNuoyunSecret)))
+	require.NoError(t, err)
+	keyed, err := NewClient(WithNuoyunAuth(NewStaticHeaders(http.Header{"X-Api-Key": {faultNuoyunSecret}})))
 	require.NoError(t, err)
 
 	values := map[string]any{
 		"*Client":             e.c,
-		"*Client (Nuoyun)":    nc,
+		"*Client (signed)":    signed,
+		"*Client (api key)":   keyed,
 		"*CachingTokenSource": e.c.tokens,
 		"*MemoryTokenStore":   store,
 		"Token":               tok,
