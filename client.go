@@ -583,5 +583,12 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 	if r.AccessToken == "" || r.ExpiresIn <= 0 {
 		return Token{}, &ResponseError{Vendor: VendorWeCom, Endpoint: "gettoken", HTTPStatus: http.StatusOK, Reason: "no access_token or expires_in in reply"}
 	}
-	return Token{AccessToken: r.AccessToken, ExpiresAt: start.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
+	// Clamp before multiplying: a huge expires_in would overflow into a
+	// token that looks expired at once, and every call would refetch it.
+	life := time.Duration(min(r.ExpiresIn, maxTokenLifeSeconds)) * time.Second
+	return Token{AccessToken: r.AccessToken, ExpiresAt: start.Add(life)}, nil
 }
+
+// maxTokenLifeSeconds caps the expires_in livestat believes (WeCom grants
+// 7200 s): a day, after which the token is fetched again.
+const maxTokenLifeSeconds = 24 * 3600

@@ -153,3 +153,16 @@ func TestParseRetryAfter(t *testing.T) {
 		assert.Equal(t, want, parseRetryAfter(in), "%q", in)
 	}
 }
+
+func TestHugeExpiresInIsClamped(t *testing.T) {
+	// Found by FuzzDecodeGettoken: expires_in near MaxInt64 overflowed
+	// into a token that had already expired.
+	e := newMockEnv(t)
+	e.mt.RegisterResponder(http.MethodGet, testBase+"/cgi-bin/gettoken",
+		respond(200, `{"errcode":0,"errmsg":"ok","access_token":"t","expires_in":9223372036854775807}`))
+	before := time.Now()
+	tok, err := (&gettokenSource{c: e.c}).Token(context.Background())
+	require.NoError(t, err)
+	assert.True(t, tok.ExpiresAt.After(before.Add(time.Hour)), "expires %v", tok.ExpiresAt)
+	assert.False(t, tok.ExpiresAt.After(before.Add(25*time.Hour)), "expires %v", tok.ExpiresAt)
+}
