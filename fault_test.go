@@ -792,7 +792,7 @@ func runSocketRow(t *testing.T, ep *faultEndpoint, f fault, k int) string {
 	defer close(stop)
 	var logs syncBuffer
 	c := faultClient(t, ep, srv.URL, srv.Client(), &logs,
-		WithTimeout(200*time.Millisecond),
+		WithTimeout(400*time.Millisecond), // generous for a loaded CI machine; a hang costs 4 of these
 		WithRetry(RetryPolicy{MaxAttempts: DefaultRetryPolicy().MaxAttempts, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond, RateLimitDelay: 5 * time.Millisecond}))
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
