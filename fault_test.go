@@ -58,9 +58,10 @@ type pageSpec struct {
 
 // faultEndpoint describes one paged endpoint to the suite.
 type faultEndpoint struct {
-	name string
-	path string
-	opts []Option
+	name  string
+	short string // for the results table
+	path  string
+	opts  []Option
 	// chain returns the pages the server holds, faultPerPage rows each.
 	chain func() []pageSpec
 	// pageOf returns the index of the page a request body asks for, -1 if
@@ -231,8 +232,9 @@ func wecomFaultEndpoints() []*faultEndpoint {
 	var eps []*faultEndpoint
 	for _, st := range wecomStyles {
 		eps = append(eps, &faultEndpoint{
-			name: st.name,
-			path: st.path,
+			name:  st.name,
+			short: map[string]string{epWatchStat: "living", epSchoolWatch: "school watch", epSchoolUnwatch: "school unwatch"}[st.name],
+			path:  st.path,
 			chain: func() []pageSpec {
 				pages := make([]pageSpec, faultPages)
 				for i := range pages {
@@ -312,9 +314,10 @@ func uniq(ids []string) []string {
 // is viewer (i+1)*100+j.
 func nuoyunFaultEndpoint() *faultEndpoint {
 	return &faultEndpoint{
-		name: "nuoyun/getAccountUserDurationList",
-		path: pathUserDurations,
-		opts: []Option{WithNuoyunAuth(NewSignAuthorizer("appkey-test", faultNuoyunSecret))},
+		name:  "nuoyun/getAccountUserDurationList",
+		short: "nuoyun",
+		path:  pathUserDurations,
+		opts:  []Option{WithNuoyunAuth(NewSignAuthorizer("appkey-test", faultNuoyunSecret))},
 		chain: func() []pageSpec {
 			pages := make([]pageSpec, faultPages)
 			for i := range pages {
@@ -677,23 +680,35 @@ func (ft *faultTable) add(ep, f, harness string, k int, desc string, failed bool
 	ft.rows[key] = append(ft.rows[key], fmt.Sprintf("p%d%s: %s%s", k+1, harness, desc, mark))
 }
 
-// markdown renders one line per fault, one column per endpoint; cells that
-// are the same at every page are merged.
+// markdown renders one line per fault. Endpoints with the same outcome
+// share a cell, and so do pages with the same outcome.
 func (ft *faultTable) markdown() string {
 	var b strings.Builder
-	b.WriteString("| fault |")
-	for _, ep := range ft.eps {
-		fmt.Fprintf(&b, " %s |", ep)
-	}
-	b.WriteString("\n|---|")
-	b.WriteString(strings.Repeat("---|", len(ft.eps)))
-	b.WriteString("\n")
+	b.WriteString("| fault | outcome (pN: fault injected at page N of 4) |\n|---|---|\n")
 	for _, f := range ft.fs {
-		fmt.Fprintf(&b, "| %s |", f)
+		var order []string
+		eps := map[string][]string{}
 		for _, ep := range ft.eps {
-			fmt.Fprintf(&b, " %s |", mergeCells(ft.rows[[2]string{f, ep}]))
+			cells := ft.rows[[2]string{f, ep}]
+			if len(cells) == 0 {
+				continue
+			}
+			c := mergeCells(cells)
+			if _, ok := eps[c]; !ok {
+				order = append(order, c)
+			}
+			eps[c] = append(eps[c], ep)
 		}
-		b.WriteString("\n")
+		var parts []string
+		for _, c := range order {
+			who := strings.Join(eps[c], ", ")
+			if len(eps[c]) == len(ft.eps) {
+				who = "all"
+			}
+			who = strings.Replace(who, "living, school watch, school unwatch", "WeCom ×3", 1)
+			parts = append(parts, who+": "+c)
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", f, strings.Join(parts, "<br>"))
 	}
 	return b.String()
 }
@@ -734,7 +749,7 @@ func TestFaultInjection(t *testing.T) {
 						for _, k := range at {
 							t.Run(fmt.Sprintf("mock/page%d", k+1), func(t *testing.T) {
 								desc := runMockRow(t, ep, f, k)
-								table.add(ep.name, f.name, "", k, desc, t.Failed())
+								table.add(ep.short, f.name, "", k, desc, t.Failed())
 							})
 						}
 					}
@@ -742,7 +757,7 @@ func TestFaultInjection(t *testing.T) {
 						k := at[len(at)/2]
 						t.Run(fmt.Sprintf("socket/page%d", k+1), func(t *testing.T) {
 							desc := runSocketRow(t, ep, f, k)
-							table.add(ep.name, f.name, " (socket)", k, desc, t.Failed())
+							table.add(ep.short, f.name, " (socket)", k, desc, t.Failed())
 						})
 					}
 				})
