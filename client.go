@@ -119,7 +119,8 @@ func WithWeComBaseURL(u string) Option { return func(c *config) { c.wecomBase = 
 func WithNuoyunBaseURL(u string) Option { return func(c *config) { c.nuoyunBase = u } }
 
 // WithHTTPClient sends requests through hc (for proxies, otelhttp, httpmock).
-// livestat copies *hc and never modifies the original.
+// livestat copies *hc and never modifies the original. Redirects are not
+// followed unless hc has its own CheckRedirect.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
 // WithTimeout bounds each HTTP attempt (default DefaultTimeout).
@@ -212,6 +213,13 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	if hc.Transport == nil {
 		hc.Transport = http.DefaultTransport
+	}
+	if hc.CheckRedirect == nil {
+		// These JSON APIs do not redirect. Following a redirect would
+		// send the request, its credentials included, to a URL that the
+		// base URL checks never saw (plain http, another host): return
+		// the 3xx reply instead, which becomes a *ResponseError.
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	rc := resty.NewWithClient(hc).
 		SetLogger(discardLogger{}).

@@ -189,6 +189,9 @@ var commonFaults = []fault{
 	{name: "HTML on HTTP 200 once", times: 1, reply: httpFault(200, "<!DOCTYPE html><html>maintenance</html>", "Content-Type", "text/html"), want: full()},
 	{name: "HTML on HTTP 200 always", reply: httpFault(200, "<!DOCTYPE html><html>maintenance</html>", "Content-Type", "text/html"), want: retried(ErrBadResponse)},
 	{name: "empty body once", times: 1, reply: httpFault(200, ""), want: full()},
+	// A JSON API does not redirect; following one would send the request
+	// (its credentials included) somewhere else, perhaps over plain HTTP.
+	{name: "HTTP 302 redirect", reply: httpFault(302, "", "Location", "/elsewhere?via=redirect"), want: final("ResponseError", ErrBadResponse), real: true},
 	{name: "oversized body", reply: httpFault(200, `{"errcode":0,"pad":"`+strings.Repeat("x", 70<<10)+`"}`), want: final("ResponseError", ErrBadResponse)},
 }
 
@@ -383,6 +386,7 @@ type faultServer struct {
 	mu        sync.Mutex
 	hits      map[int]int // requests per page
 	gettokens int
+	stray     []string // requests for other paths
 }
 
 func newFaultServer(ep *faultEndpoint, f fault, k int) *faultServer {
@@ -434,6 +438,12 @@ func (s *faultServer) servePage(body []byte) answer {
 func (s *faultServer) serve(r *http.Request) answer {
 	if r.URL.Path == "/cgi-bin/gettoken" {
 		return s.serveToken()
+	}
+	if r.URL.Path != s.ep.path {
+		s.mu.Lock()
+		s.stray = append(s.stray, r.Method+" "+r.URL.Path)
+		s.mu.Unlock()
+		return answer{status: 404, body: "not found"}
 	}
 	b, _ := io.ReadAll(r.Body)
 	return s.servePage(b)
@@ -586,8 +596,11 @@ func check(t *testing.T, s *faultServer, out outcome, deadline time.Duration) st
 		}
 	}
 	s.mu.Lock()
-	hits := s.hits[s.k]
+	hits, stray := s.hits[s.k], s.stray
 	s.mu.Unlock()
+	if len(stray) > 0 {
+		t.Errorf("the client sent requests elsewhere: %v", stray)
+	}
 	if f.want.attempts > 0 && f.gettoken == nil && hits != f.want.attempts {
 		t.Errorf("page %d was requested %d times, want %d", s.k+1, hits, f.want.attempts)
 	}
@@ -820,5 +833,44 @@ func runSocketRow(t *testing.T, ep *faultEndpoint, f fault, k int) string {
 	case <-time.After(deadline + 5*time.Second):
 		t.Fatal("the iteration hung past its deadline")
 		return ""
+	}
+}
+
+// TestCallerRedirectPolicyIsKept: livestat refuses redirects only when the
+// caller's http.Client has no policy of its own, and never changes the
+// caller's client.
+func TestCallerRedirectPolicyIsKept(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		policy func(*http.Request, []*http.Request) error
+		moved  int
+	}{
+		{"no policy: not followed", nil, 0},
+		{"the caller's policy: followed", func(*http.Request, []*http.Request) error { return nil }, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mt := httpmock.NewMockTransport()
+			mt.RegisterResponder(http.MethodPost, testBase+pathUserDurations, respond(307, "", "Location", testBase+"/moved"))
+			mt.RegisterResponder(http.MethodPost, testBase+"/moved", respond(200, `{"code":200,"msg":"Success","data":{"total":0,"list":[]}}`))
+			hc := &http.Client{Transport: mt, CheckRedirect: tc.policy}
+			c, err := NewClient(WithNuoyunBaseURL(testBase), WithHTTPClient(hc), WithoutRetries())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
+			if got := mt.GetCallCountInfo()["POST "+testBase+"/moved"]; got != tc.moved {
+				t.Errorf("redirect target called %d times, want %d", got, tc.moved)
+			}
+			if tc.moved == 0 {
+				if re, ok := errors.AsType[*ResponseError](err); !ok || re.HTTPStatus != 307 {
+					t.Errorf("want a ResponseError for the 307, got %v", err)
+				}
+			} else if err != nil {
+				t.Error(err)
+			}
+			if tc.policy == nil && hc.CheckRedirect != nil {
+				t.Error("the caller's client was modified")
+			}
+		})
 	}
 }
