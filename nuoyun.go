@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"net/http"
 	"time"
 
@@ -203,7 +204,14 @@ func (p *UserDurationPage) LastPage() int {
 	if p.PageSize < 1 || p.Data.Total < 1 {
 		return 0
 	}
-	return int((int64(p.Data.Total) + int64(p.PageSize) - 1) / int64(p.PageSize))
+	// Divide before rounding up: Total + PageSize - 1 overflows for a
+	// total near MaxInt64 (found by FuzzDecodeUserDurations).
+	total, size := int64(p.Data.Total), int64(p.PageSize)
+	last := total / size
+	if total%size != 0 {
+		last++
+	}
+	return int(min(last, math.MaxInt))
 }
 
 // UserDuration is one viewer's watch record in one room.

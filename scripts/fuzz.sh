@@ -18,7 +18,15 @@ if [ -z "$targets" ]; then
 	echo "no fuzz target matches $filter" >&2
 	exit 1
 fi
+failed=()
 for t in $targets; do
 	echo "== $t ($duration)"
-	go test -run '^$' -fuzz "^${t}\$" -fuzztime "$duration" -parallel "$parallel" .
+	if ! go test -run '^$' -fuzz "^${t}\$" -fuzztime "$duration" -parallel "$parallel" .; then
+		failed+=("$t")
+	fi
 done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "failing targets: ${failed[*]} (inputs in testdata/fuzz/<target>/)" >&2
+	exit 1
+fi
+echo "all fuzz targets passed"
