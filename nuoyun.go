@@ -144,10 +144,11 @@ type UserDurationRequest struct {
 	// UpdateTimeEnd to the moment the iteration starts (see UserDurations).
 	UpdateTimeStart UnixTime `json:"update_time_start"`
 	UpdateTimeEnd   UnixTime `json:"update_time_end"`
-	// WeChatUserSpaceID restricts the rows to one viewer. The docs only
-	// call it 用户id, without saying it is required; since the endpoint
-	// returns "all users' data", livestat treats it as an optional filter
-	// and leaves it out of the request when it is 0.
+	// WeChatUserSpaceID is the 用户id the request is made for. The docs
+	// do not say more; their sample asks with 34043700 and gets rows of
+	// other viewers back, so it names the account whose rooms are listed,
+	// not a viewer. The docs do not mark it required either, so livestat
+	// leaves it out of the request when it is 0 (the CLI requires it).
 	WeChatUserSpaceID int64 `json:"wechat_user_space_id,omitempty"`
 }
 

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/livestattest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOffline(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"-checkpoint", filepath.Join(dir, "cp.json"), "-out", filepath.Join(dir, "rows.jsonl")}
+	noEnv := func(string) string { return "" }
+
+	var out bytes.Buffer
+	require.NoError(t, realMain(context.Background(), args, &out, noEnv))
+	assert.Contains(t, out.String(), "120 rows stored")
+	assert.Len(t, storedKeys(t, filepath.Join(dir, "rows.jsonl")), 120)
+
+	// The next run has nothing new.
+	out.Reset()
+	require.NoError(t, realMain(context.Background(), args, &out, noEnv))
+	assert.Contains(t, out.String(), "0 rows stored")
+}
+
+// A run that fails half-way resumes in the next one, in the same window, and
+// the run after that fetches only rows updated since.
+func TestSyncResumesAndContinues(t *testing.T) {
+	rows := livestattest.GenerateDurations(50, 7) // updated in Sep-Dec 2025
+	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, NuoyunUserSpaceID: 42})
+	dir := t.TempDir()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cfg := config{
+		checkpoint: filepath.Join(dir, "cp.json"), out: filepath.Join(dir, "rows.jsonl"),
+		pageSize: 10, userSpaceID: 42, now: func() time.Time { return now },
+	}
+	c := srv.Client(livestat.WithNuoyunRateLimit(0, 0))
+	ctx := context.Background()
+
+	// Run 1 stops at page 3.
+	srv.Fail(livestattest.Fault{Endpoint: livestattest.NuoyunUserDurations, ErrCode: 400, ErrMsg: "网络错误",
+		When: func(r livestattest.Request) bool { return bytes.Contains(r.Body, []byte(`"page":3,`)) }})
+	err := syncRows(ctx, c, cfg, &bytes.Buffer{})
+	require.ErrorContains(t, err, "page 3 of window")
+	assert.Equal(t, checkpoint{WindowEnd: now.Unix(), NextPage: 3}, readCheckpoint(t, cfg.checkpoint))
+	assert.Len(t, storedKeys(t, cfg.out), 20)
+
+	// Run 2, later, resumes the same window from page 2.
+	now = now.Add(time.Hour)
+	var out bytes.Buffer
+	require.NoError(t, syncRows(ctx, c, cfg, &out))
+	assert.Contains(t, out.String(), "resuming window")
+	assert.Len(t, storedKeys(t, cfg.out), 50)
+	assert.Equal(t, checkpoint{SyncedUntil: now.Add(-time.Hour).Unix()}, readCheckpoint(t, cfg.checkpoint))
+	last, _ := srv.LastRequest(livestattest.NuoyunUserDurations)
+	assert.Contains(t, string(last.Body), `"update_time_end":`+jsonNumber(now.Add(-time.Hour).Unix()))
+
+	// Two rows change after the window; run 3 fetches only them.
+	rows[3].LastVisitTime = livestat.ChinaTime{Time: now.Add(10 * time.Minute)}
+	rows[9].LastVisitTime = livestat.ChinaTime{Time: now.Add(20 * time.Minute)}
+	srv.SetNuoyun(rows)
+	now = now.Add(time.Hour)
+	out.Reset()
+	require.NoError(t, syncRows(ctx, c, cfg, &out))
+	assert.Contains(t, out.String(), "2 rows stored")
+	assert.Equal(t, checkpoint{SyncedUntil: now.Unix()}, readCheckpoint(t, cfg.checkpoint))
+}
+
+func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func readCheckpoint(t *testing.T, path string) checkpoint {
+	t.Helper()
+	cp, err := loadCheckpoint(path, -1)
+	require.NoError(t, err)
+	return cp
+}
+
+// storedKeys returns the distinct (room, user) keys in the rows file.
+func storedKeys(t *testing.T, path string) map[[2]livestat.FlexInt]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	keys := map[[2]livestat.FlexInt]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r livestat.UserDuration
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
+		keys[[2]livestat.FlexInt{r.RoomID, r.WeChatUserSpaceID}] = true
+	}
+	require.NoError(t, sc.Err())
+	return keys
+}

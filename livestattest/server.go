@@ -1,0 +1,601 @@
+// Package livestattest is an in-process fake of the WeCom and Nuoyun APIs
+// that livestat calls, for the unit tests of code that uses livestat.
+//
+// A Server answers gettoken and the live-statistics endpoints on
+// net/http/httptest, from rows the test supplies (the typed rows of the
+// livestat package) or generates (GenerateViewers, GenerateSchool,
+// GenerateDurations). It pages exactly as the real APIs do: next_key and
+// ending for living/get_watch_stat, next_cursor and has_more for the school
+// endpoints, page, page_size and total for Nuoyun. It checks the
+// access_token of every WeCom call, expires tokens on request, injects
+// scripted faults (an errcode, an HTTP status, a broken body, a dropped
+// connection, latency) at a chosen call, and records what was called.
+//
+//	func TestReport(t *testing.T) {
+//		srv := livestattest.NewServer(t, livestattest.Options{
+//			Living: map[string][]livestat.LivingViewer{"L1": livestattest.GenerateViewers(250, 1)},
+//		})
+//		c := srv.Client() // a *livestat.Client pointed at srv, credentials set
+//		...
+//	}
+//
+// A Server also works without a testing.TB: New starts one and Close stops
+// it (the livestat CLI's demo command does this).
+package livestattest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livestat/livestat"
+)
+
+// Endpoint names an endpoint of the fake as livestat names it in its errors
+// (livestat.APIError.Endpoint).
+type Endpoint string
+
+// The endpoints a Server answers.
+const (
+	GetToken          Endpoint = "gettoken"
+	WatchStat         Endpoint = "living/get_watch_stat"
+	SchoolWatchStat   Endpoint = "school/living/get_watch_stat_v2"
+	SchoolUnwatchStat Endpoint = "school/living/get_unwatch_stat_v2"
+	// NuoyunUserDurations is Nuoyun's getAccountUserDurationList.
+	NuoyunUserDurations Endpoint = "nuoyun/getAccountUserDurationList"
+)
+
+// Default credentials of a Server when Options leave them empty.
+const (
+	DefaultCorpID     = "wwlivestattest"
+	DefaultCorpSecret = "livestattest-corp-secret"
+)
+
+// DefaultPageSize is the number of rows per WeCom page when
+// Options.PageSize is 0. WeCom does not document its page size.
+const DefaultPageSize = 100
+
+// DefaultTokenTTL is the lifetime of the tokens gettoken hands out, what
+// WeCom sends as expires_in (7200 s).
+const DefaultTokenTTL = 2 * time.Hour
+
+// School is the data of one school broadcast: who watched it and who did
+// not. A student or parent should be in one list only.
+type School struct {
+	Watchers  []livestat.SchoolWatcher  // get_watch_stat_v2: students, parents, visitors
+	Absentees []livestat.SchoolAbsentee // get_unwatch_stat_v2: students, parents
+}
+
+// Options configure a Server. The zero value is a server with no data, the
+// default credentials and page size, and no faults.
+type Options struct {
+	// CorpID and CorpSecret are the credentials gettoken accepts (default
+	// DefaultCorpID and DefaultCorpSecret).
+	CorpID, CorpSecret string
+	// PageSize is the number of rows per page of the WeCom endpoints
+	// (default DefaultPageSize). A page holds the next PageSize rows, in
+	// the order given, sorted into the reply's lists: so within a page a
+	// client reads users before external users, and students before
+	// parents before visitors. Compare with assert.ElementsMatch, or give
+	// the rows in that order.
+	PageSize int
+	// TokenTTL is the lifetime of a token (default DefaultTokenTTL). Within
+	// it gettoken returns the same token, as WeCom does.
+	TokenTTL time.Duration
+	// Latency delays every reply.
+	Latency time.Duration
+
+	// Living holds the viewers of corp broadcasts, by livingid. A row's
+	// Kind says its list (KindUser or KindExternalUser); an empty Kind is
+	// read from the row: external when ExternalUserID is set.
+	Living map[string][]livestat.LivingViewer
+	// School holds school broadcasts, by livingid. An empty Kind is read
+	// from the row: visitor when only Nickname is set, parent when
+	// ParentUserID is set, student otherwise.
+	School map[string]School
+
+	// Nuoyun holds the rows of getAccountUserDurationList. The endpoint
+	// filters them by update time with LastVisitTime (the rows carry no
+	// other update time), and sorts them by it when asked to; without
+	// sort they keep their order.
+	Nuoyun []livestat.UserDuration
+	// NuoyunUserSpaceID, when set, is the wechat_user_space_id every
+	// Nuoyun request must carry; others get code 400. The docs call the
+	// parameter 用户id, but their sample asks with 34043700 and gets rows
+	// of other users, so the fake reads it as naming the account whose
+	// viewers are listed, not as a filter on the rows.
+	NuoyunUserSpaceID int64
+	// NuoyunAppKey and NuoyunAppSecret, when set, make the Nuoyun endpoint
+	// require the headers of livestat.NewSignAuthorizer(key, secret) with
+	// its defaults (key, timestamp, sign = md5(timestamp+key+secret)), and
+	// Client sets that authorizer. Nuoyun does not document how its
+	// gateway authenticates; this is livestat's default guess.
+	NuoyunAppKey, NuoyunAppSecret string
+
+	// Faults are scripted failures; see Fault. More can be added with
+	// Server.Fail.
+	Faults []Fault
+}
+
+// Fault is a scripted failure of one endpoint. When a call matches, the
+// server waits Delay, then, in this order: drops the connection
+// (Disconnect), or answers with HTTPStatus and/or Body, or with the errcode
+// ErrCode in the endpoint's JSON envelope. ExpireToken alone lets the call
+// proceed after expiring its token, so it fails with 42001 as an expired
+// token does. Delay alone only slows the call down.
+type Fault struct {
+	// Endpoint is the endpoint that fails; required.
+	Endpoint Endpoint
+	// When, if set, restricts the fault to the calls it returns true for,
+	// such as the request for one page (pages may be fetched concurrently,
+	// so call numbers alone do not say which page a call is for). It runs
+	// in the server's goroutine for the call, possibly for several calls
+	// at once.
+	When func(Request) bool
+	// Call says which matching call fails first: 1 (or 0) is the next one
+	// after the fault was added, 2 the one after it, and so on. Calls are
+	// counted whether they succeed or not.
+	Call int
+	// Times is how many consecutive matching calls fail from Call on: 0
+	// means 1, a negative number every call from Call on.
+	Times int
+
+	// ErrCode and ErrMsg make the call answer HTTP 200 with this error in
+	// the endpoint's envelope: a WeCom errcode and errmsg, or a Nuoyun code
+	// and msg with "data": {} (a default message when ErrMsg is empty).
+	ErrCode int
+	ErrMsg  string
+	// HTTPStatus makes the call answer with this status; Body, if set, is
+	// the reply body (with HTTP 200 when HTTPStatus is 0), sent as is.
+	HTTPStatus int
+	Body       string
+	// RetryAfter, in seconds, is sent as the Retry-After header.
+	RetryAfter int
+	// Disconnect closes the connection without a reply: a transport error.
+	Disconnect bool
+	// ExpireToken expires the token the call presents (and every token
+	// issued before it), so the call fails with errcode 42001 and the
+	// next gettoken issues a new token.
+	ExpireToken bool
+	// Delay is waited before the reply, or until the client gives up.
+	Delay time.Duration
+}
+
+// Request is a call the server received.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// Server is a fake of the WeCom and Nuoyun endpoints. Its methods are safe
+// for concurrent use, also while a client is calling it.
+type Server struct {
+	hs *httptest.Server
+	tb testing.TB // nil when started with New
+
+	mu       sync.Mutex
+	opts     Options
+	living   map[string][]livestat.LivingViewer
+	school   map[string]School
+	nuoyun   []livestat.UserDuration
+	faults   []*fault
+	calls    map[Endpoint]int
+	requests map[Endpoint][]Request
+	tokens   map[string]*token
+	issued   int
+	current  string // the token gettoken hands out while it is valid
+}
+
+type token struct {
+	expires time.Time
+	expired bool // expired on purpose (ExpireTokens, Fault.ExpireToken)
+}
+
+// New starts a Server. Call Close when done with it.
+func New(opts Options) *Server {
+	if opts.CorpID == "" {
+		opts.CorpID = DefaultCorpID
+	}
+	if opts.CorpSecret == "" {
+		opts.CorpSecret = DefaultCorpSecret
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
+	s := &Server{
+		opts:     opts,
+		living:   make(map[string][]livestat.LivingViewer),
+		school:   make(map[string]School),
+		calls:    make(map[Endpoint]int),
+		requests: make(map[Endpoint][]Request),
+		tokens:   make(map[string]*token),
+	}
+	for id, rows := range opts.Living {
+		s.living[id] = slices.Clone(rows)
+	}
+	for id, sc := range opts.School {
+		s.school[id] = School{Watchers: slices.Clone(sc.Watchers), Absentees: slices.Clone(sc.Absentees)}
+	}
+	s.nuoyun = slices.Clone(opts.Nuoyun)
+	s.opts.Living, s.opts.School, s.opts.Nuoyun, s.opts.Faults = nil, nil, nil, nil
+	for _, f := range opts.Faults {
+		s.addFault(f)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/cgi-bin/gettoken", s.handle(GetToken, http.MethodGet, s.gettoken))
+	mux.HandleFunc("/cgi-bin/living/get_watch_stat", s.handle(WatchStat, http.MethodPost, s.withToken(s.watchStat)))
+	mux.HandleFunc("/cgi-bin/school/living/get_watch_stat_v2", s.handle(SchoolWatchStat, http.MethodPost, s.withToken(s.schoolWatchStat)))
+	mux.HandleFunc("/cgi-bin/school/living/get_unwatch_stat_v2", s.handle(SchoolUnwatchStat, http.MethodPost, s.withToken(s.schoolUnwatchStat)))
+	mux.HandleFunc("/Api/RoomRounds/getAccountUserDurationList/2.0.0", s.handle(NuoyunUserDurations, http.MethodPost, s.userDurations))
+	s.hs = httptest.NewServer(mux)
+	return s
+}
+
+// NewServer starts a Server that tb's Cleanup closes. Client reports its
+// errors through tb.
+func NewServer(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	s := New(opts)
+	s.tb = tb
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// NuoyunAppKey returns the Nuoyun app key the server expects ("" when it
+// checks no signature).
+func (s *Server) NuoyunAppKey() string { return s.opts.NuoyunAppKey }
+
+// NuoyunAppSecret returns the Nuoyun app secret the server expects.
+func (s *Server) NuoyunAppSecret() string { return s.opts.NuoyunAppSecret }
+
+// Close shuts the server down, waiting for calls in progress. Clients made
+// by Client stop working; their idle connections are closed.
+func (s *Server) Close() { s.hs.Close() }
+
+// URL returns the server's base URL (scheme and loopback host), for both
+// livestat.WithWeComBaseURL and livestat.WithNuoyunBaseURL.
+func (s *Server) URL() string { return s.hs.URL }
+
+// CorpID returns the corp ID gettoken accepts.
+func (s *Server) CorpID() string { return s.opts.CorpID }
+
+// CorpSecret returns the app secret gettoken accepts.
+func (s *Server) CorpSecret() string { return s.opts.CorpSecret }
+
+// ClientOptions returns the livestat options that point a client at the
+// server: base URLs, credentials, an HTTP client whose idle connections
+// Close closes, and a retry policy with the default number of attempts but
+// millisecond backoffs, so tests of retries run fast. Options passed after
+// them override them.
+func (s *Server) ClientOptions() []livestat.Option {
+	opts := []livestat.Option{
+		livestat.WithWeComBaseURL(s.hs.URL),
+		livestat.WithNuoyunBaseURL(s.hs.URL),
+		livestat.WithWeComApp(s.opts.CorpID, s.opts.CorpSecret),
+		livestat.WithHTTPClient(s.hs.Client()),
+		livestat.WithRetry(livestat.RetryPolicy{
+			MaxAttempts:    livestat.DefaultRetryPolicy().MaxAttempts,
+			BaseDelay:      time.Millisecond,
+			MaxDelay:       10 * time.Millisecond,
+			RateLimitDelay: 2 * time.Millisecond,
+		}),
+	}
+	if s.opts.NuoyunAppKey != "" {
+		opts = append(opts, livestat.WithNuoyunAuth(livestat.NewSignAuthorizer(s.opts.NuoyunAppKey, s.opts.NuoyunAppSecret)))
+	}
+	return opts
+}
+
+// Client returns a *livestat.Client configured with ClientOptions followed
+// by opts. If opts are invalid, it fails the test of a server made by
+// NewServer, and panics for one made by New (use ClientOptions with
+// livestat.NewClient to handle the error yourself).
+func (s *Server) Client(opts ...livestat.Option) *livestat.Client {
+	c, err := livestat.NewClient(append(s.ClientOptions(), opts...)...)
+	if err != nil {
+		if s.tb != nil {
+			s.tb.Helper()
+			s.tb.Fatalf("livestattest: %v", err)
+		}
+		panic("livestattest: " + err.Error())
+	}
+	return c
+}
+
+// SetLiving replaces the viewers of the corp broadcast livingID.
+func (s *Server) SetLiving(livingID string, viewers []livestat.LivingViewer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.living[livingID] = slices.Clone(viewers)
+}
+
+// SetSchool replaces the data of the school broadcast livingID.
+func (s *Server) SetSchool(livingID string, sc School) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.school[livingID] = School{Watchers: slices.Clone(sc.Watchers), Absentees: slices.Clone(sc.Absentees)}
+}
+
+// Fail adds a scripted fault.
+func (s *Server) Fail(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addFault(f)
+}
+
+// fault is a Fault and the number of calls it has matched.
+type fault struct {
+	Fault
+	seen int
+}
+
+func (s *Server) addFault(f Fault) {
+	f.Call = max(f.Call, 1)
+	if f.Times == 0 {
+		f.Times = 1
+	}
+	s.faults = append(s.faults, &fault{Fault: f})
+}
+
+// ExpireTokens expires every token issued so far: calls presenting one fail
+// with errcode 42001, and the next gettoken issues a new token.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireTokens()
+}
+
+func (s *Server) expireTokens() {
+	for _, t := range s.tokens {
+		t.expired = true
+	}
+	s.current = ""
+}
+
+// TokensIssued returns how many distinct tokens gettoken has handed out.
+func (s *Server) TokensIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issued
+}
+
+// Calls returns how many calls ep has received, failed ones included.
+func (s *Server) Calls(ep Endpoint) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[ep]
+}
+
+// TotalCalls returns how many calls all endpoints have received.
+func (s *Server) TotalCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		n += c
+	}
+	return n
+}
+
+// Requests returns the calls ep has received, in order.
+func (s *Server) Requests(ep Endpoint) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests[ep])
+}
+
+// LastRequest returns the last call ep received; ok is false if none.
+func (s *Server) LastRequest(ep Endpoint) (r Request, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs := s.requests[ep]
+	if len(rs) == 0 {
+		return Request{}, false
+	}
+	return rs[len(rs)-1], true
+}
+
+// handler answers one call whose request has been recorded; it returns
+// the JSON reply.
+type handler func(r *http.Request, body []byte) any
+
+// handle wraps h with what every endpoint does: method check, recording,
+// latency, and scripted faults.
+func (s *Server) handle(ep Endpoint, method string, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(r)
+		if err != nil {
+			http.Error(w, "bad request body", http.StatusBadRequest)
+			return
+		}
+		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+		s.mu.Lock()
+		s.calls[ep]++
+		s.requests[ep] = append(s.requests[ep], req)
+		faults := slices.Clone(s.faults)
+		s.mu.Unlock()
+		// When runs outside the lock: it is the test's code, and may
+		// call the Server's methods.
+		matched := make([]bool, len(faults))
+		for i, f := range faults {
+			matched[i] = f.Endpoint == ep && (f.When == nil || f.When(req))
+		}
+		s.mu.Lock()
+		f, faulty := fire(faults, matched)
+		delay := s.opts.Latency
+		if faulty && f.ExpireToken {
+			s.expireTokens()
+		}
+		s.mu.Unlock()
+
+		if faulty {
+			delay += f.Delay
+		}
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		if r.Method != method {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if faulty && s.writeFault(w, ep, f) {
+			return
+		}
+		writeJSON(w, h(r, body))
+	}
+}
+
+// fire counts a call against the faults it matched and returns the first
+// one that applies to it. Callers hold mu.
+func fire(faults []*fault, matched []bool) (Fault, bool) {
+	var out Fault
+	found := false
+	for i, f := range faults {
+		if !matched[i] {
+			continue
+		}
+		f.seen++
+		if !found && f.seen >= f.Call && (f.Times < 0 || f.seen < f.Call+f.Times) {
+			out, found = f.Fault, true
+		}
+	}
+	return out, found
+}
+
+// writeFault answers with f if f replaces the reply, and reports whether it
+// did.
+func (s *Server) writeFault(w http.ResponseWriter, ep Endpoint, f Fault) bool {
+	switch {
+	case f.Disconnect:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return true
+			}
+		}
+		panic(http.ErrAbortHandler) // closes the connection without a reply
+	case f.HTTPStatus != 0 || f.Body != "":
+		status := f.HTTPStatus
+		if status == 0 {
+			status = http.StatusOK
+		}
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(f.RetryAfter))
+		}
+		body := f.Body
+		if body == "" {
+			body = http.StatusText(status)
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+		return true
+	case f.ErrCode != 0:
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(f.RetryAfter))
+		}
+		writeJSON(w, s.errorReply(ep, f.ErrCode, f.ErrMsg))
+		return true
+	}
+	return false
+}
+
+// errorReply is the envelope of a failed call of ep.
+func (s *Server) errorReply(ep Endpoint, code int, msg string) any {
+	if ep == NuoyunUserDurations {
+		if msg == "" {
+			msg = "请求失败"
+		}
+		return nuoyunFail(code, msg)
+	}
+	if msg == "" {
+		msg = defaultMessage(code)
+	}
+	return wecomStatus{ErrCode: code, ErrMsg: msg}
+}
+
+func defaultMessage(code int) string {
+	switch code {
+	case -1:
+		return "system is busy"
+	case 40001:
+		return "invalid credential"
+	case 40014:
+		return "invalid access_token"
+	case 41001:
+		return "access_token missing"
+	case 42001:
+		return "access_token expired"
+	case 45009:
+		return "api freq out of limit"
+	case 48002:
+		return "api forbidden"
+	}
+	return fmt.Sprintf("error %d", code)
+}
+
+// withToken checks the access_token of a WeCom call before h.
+func (s *Server) withToken(h handler) handler {
+	return func(r *http.Request, body []byte) any {
+		tok := r.URL.Query().Get("access_token")
+		if tok == "" {
+			return wecomStatus{ErrCode: 41001, ErrMsg: defaultMessage(41001)}
+		}
+		s.mu.Lock()
+		t, ok := s.tokens[tok]
+		expired := ok && (t.expired || !time.Now().Before(t.expires))
+		s.mu.Unlock()
+		switch {
+		case !ok:
+			return wecomStatus{ErrCode: 40014, ErrMsg: defaultMessage(40014)}
+		case expired:
+			return wecomStatus{ErrCode: 42001, ErrMsg: defaultMessage(42001)}
+		}
+		return h(r, body)
+	}
+}
+
+func (s *Server) gettoken(r *http.Request, _ []byte) any {
+	q := r.URL.Query()
+	if q.Get("corpid") != s.opts.CorpID || q.Get("corpsecret") != s.opts.CorpSecret {
+		return wecomStatus{ErrCode: 40001, ErrMsg: defaultMessage(40001)}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if t := s.tokens[s.current]; s.current != "" && !t.expired && now.Before(t.expires) {
+		return gettokenReply{wecomStatus: success(), AccessToken: s.current, ExpiresIn: max(1, int64(t.expires.Sub(now)/time.Second))}
+	}
+	s.issued++
+	s.current = fmt.Sprintf("livestattest-token-%d", s.issued)
+	s.tokens[s.current] = &token{expires: now.Add(s.opts.TokenTTL)}
+	return gettokenReply{wecomStatus: success(), AccessToken: s.current, ExpiresIn: int64(s.opts.TokenTTL / time.Second)}
+}
+
+// readBody reads a request body of reasonable size.
+func readBody(r *http.Request) ([]byte, error) {
+	const max = 1 << 20
+	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err == nil && len(b) > max {
+		err = errors.New("request body too large")
+	}
+	return b, err
+}
