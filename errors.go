@@ -59,6 +59,7 @@ type APIError struct {
 	HTTPStatus int
 }
 
+// Error implements the error interface.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("livestat: %s %s: code %d: %s", e.Vendor, e.Endpoint, e.Code, truncate(e.Message, 200))
 }
@@ -109,6 +110,7 @@ type ValidationError struct {
 	Reason   string
 }
 
+// Error implements the error interface.
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("livestat: %s: invalid %s: %s", e.Endpoint, e.Field, e.Reason)
 }
@@ -130,6 +132,7 @@ type ResponseError struct {
 	RetryAfter int
 }
 
+// Error implements the error interface.
 func (e *ResponseError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "livestat: %s %s: %s (HTTP %d)", e.Vendor, e.Endpoint, e.Reason, e.HTTPStatus)
@@ -142,6 +145,7 @@ func (e *ResponseError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *ResponseError) Unwrap() error { return e.Err }
 
 // Is classifies the reply: 429 is ErrRateLimited, 5xx ErrServerBusy, and every
@@ -166,10 +170,12 @@ type TransportError struct {
 	Err      error
 }
 
+// Error implements the error interface.
 func (e *TransportError) Error() string {
 	return fmt.Sprintf("livestat: %s %s: %v", e.Vendor, e.Endpoint, e.Err)
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // PaginationError ends an iteration whose server broke the paging protocol,
@@ -181,6 +187,7 @@ type PaginationError struct {
 	Reason   string
 }
 
+// Error implements the error interface.
 func (e *PaginationError) Error() string {
 	s := fmt.Sprintf("livestat: %s: page %d: %s", e.Endpoint, e.Page, e.Reason)
 	if e.Cursor != "" {
@@ -214,6 +221,7 @@ type RetryError struct {
 	ctxErr error // the context's error, when it was the reason
 }
 
+// Error implements the error interface.
 func (e *RetryError) Error() string {
 	s := "s"
 	if e.Attempts == 1 {
