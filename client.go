@@ -117,7 +117,8 @@ func WithWeComBaseURL(u string) Option { return func(c *config) { c.wecomBase = 
 func WithNuoyunBaseURL(u string) Option { return func(c *config) { c.nuoyunBase = u } }
 
 // WithHTTPClient sends requests through hc (for proxies, otelhttp, httpmock).
-// livestat copies *hc and never modifies the original.
+// livestat copies *hc and never modifies the original. Redirects are not
+// followed unless hc has its own CheckRedirect.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
 // WithTimeout bounds each HTTP attempt (default DefaultTimeout).
@@ -149,12 +150,20 @@ func WithInsecureHTTP() Option { return func(c *config) { c.allowInsecure = true
 // RetryPolicy says how often and how patiently a failed call is repeated.
 // Only what IsRetryable accepts is retried: transport errors, HTTP 429 and
 // 5xx, WeCom -1 and 45009, truncated replies.
+//
+// The wait before retry n is drawn at random from [d/2, d], where d is
+// BaseDelay (RateLimitDelay after a rate limit) doubled n-1 times and capped
+// at MaxDelay; it is never shorter than the server's Retry-After. A call that
+// stops retrying with a retryable failure returns a *RetryError: when the
+// attempts are used up, when the caller's context has ended or would end
+// before the next attempt starts (the call fails at once rather than sleep
+// into the deadline), or when Retry-After asks for more than MaxDelay.
 type RetryPolicy struct {
 	// MaxAttempts counts the first attempt; 1 disables retries.
 	MaxAttempts int
 	// BaseDelay is the first backoff; each retry doubles it, with jitter.
 	BaseDelay time.Duration
-	// MaxDelay caps one backoff, Retry-After included.
+	// MaxDelay caps one backoff. A Retry-After beyond it ends the call.
 	MaxDelay time.Duration
 	// RateLimitDelay is the first backoff after a rate-limit reply (WeCom
 	// 45009, HTTP 429), which wants more patience than a busy server.
@@ -202,6 +211,13 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	if hc.Transport == nil {
 		hc.Transport = http.DefaultTransport
+	}
+	if hc.CheckRedirect == nil {
+		// These JSON APIs do not redirect. Following a redirect would
+		// send the request, its credentials included, to a URL that the
+		// base URL checks never saw (plain http, another host): return
+		// the 3xx reply instead, which becomes a *ResponseError.
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	rc := resty.NewWithClient(hc).
 		SetLogger(discardLogger{}).
@@ -369,13 +385,30 @@ func send[T any, PT interface {
 			attempt--
 			continue
 		}
-		if attempt >= pol.MaxAttempts || !IsRetryable(err) {
+		if !IsRetryable(err) {
 			return nil, err
 		}
+		// From here on the call may only end with a *RetryError, which
+		// says how many attempts were made and why there is no other.
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, &RetryError{Attempts: attempt, Err: err, ctxErr: cerr, Reason: cerr.Error()}
+		}
+		if attempt >= pol.MaxAttempts {
+			return nil, &RetryError{Attempts: attempt, Err: err, Reason: "no attempts left"}
+		}
+		if retryAfter > pol.MaxDelay {
+			// Retrying sooner than the server asked is pointless, and
+			// waiting longer than MaxDelay is not what the caller chose.
+			return nil, &RetryError{Attempts: attempt, Err: err, Reason: fmt.Sprintf("the server asked to wait %v, more than RetryPolicy.MaxDelay (%v)", retryAfter, pol.MaxDelay)}
+		}
 		wait := pol.backoff(attempt, err, retryAfter)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			// Fail now rather than sleep into the deadline.
+			return nil, &RetryError{Attempts: attempt, Err: err, ctxErr: context.DeadlineExceeded, Reason: fmt.Sprintf("the next attempt, in %v, would start after the context deadline", wait.Round(time.Millisecond))}
+		}
 		cl.cfg.logger.DebugContext(ctx, "livestat: retrying", "endpoint", c.endpoint, "attempt", attempt, "wait", wait, "error", err)
 		if serr := sleep(ctx, wait); serr != nil {
-			return nil, fmt.Errorf("%w (last attempt: %w)", serr, err)
+			return nil, &RetryError{Attempts: attempt, Err: err, ctxErr: serr, Reason: serr.Error()}
 		}
 	}
 }
@@ -499,13 +532,19 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	return 0, nil
 }
 
+// maxRetryAfterSeconds bounds a parsed Retry-After (a year): anything
+// longer is as good as "never" for a retry loop.
+const maxRetryAfterSeconds = 365 * 24 * 3600
+
 // parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
 func parseRetryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
+		// Clamp before multiplying: a huge value must stay huge, not
+		// overflow into a short or negative wait.
+		return time.Duration(min(s, maxRetryAfterSeconds)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := time.Until(t); d > 0 {
@@ -548,5 +587,12 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 	if r.AccessToken == "" || r.ExpiresIn <= 0 {
 		return Token{}, &ResponseError{Vendor: VendorWeCom, Endpoint: "gettoken", HTTPStatus: http.StatusOK, Reason: "no access_token or expires_in in reply"}
 	}
-	return Token{AccessToken: r.AccessToken, ExpiresAt: start.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
+	// Clamp before multiplying: a huge expires_in would overflow into a
+	// token that looks expired at once, and every call would refetch it.
+	life := time.Duration(min(r.ExpiresIn, maxTokenLifeSeconds)) * time.Second
+	return Token{AccessToken: r.AccessToken, ExpiresAt: start.Add(life)}, nil
 }
+
+// maxTokenLifeSeconds caps the expires_in livestat believes (WeCom grants
+// 7200 s): a day, after which the token is fetched again.
+const maxTokenLifeSeconds = 24 * 3600

@@ -73,7 +73,9 @@
 //   - *ResponseError: a non-2xx status, an HTML page, malformed JSON, with a
 //     short snippet of the body;
 //   - *TransportError: no reply (connection reset, timeout);
-//   - *PaginationError: the server broke the paging protocol.
+//   - *PaginationError: the server broke the paging protocol;
+//   - *RetryError: a retryable failure that livestat stopped retrying, with
+//     the number of attempts and the last attempt's error inside.
 //
 // IsRetryable tells whether repeating a call may help. livestat already
 // retries such failures with capped, jittered exponential backoff (see

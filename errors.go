@@ -59,6 +59,7 @@ type APIError struct {
 	HTTPStatus int
 }
 
+// Error implements the error interface.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("livestat: %s %s: code %d: %s", e.Vendor, e.Endpoint, e.Code, truncate(e.Message, 200))
 }
@@ -109,6 +110,7 @@ type ValidationError struct {
 	Reason   string
 }
 
+// Error implements the error interface.
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("livestat: %s: invalid %s: %s", e.Endpoint, e.Field, e.Reason)
 }
@@ -130,6 +132,7 @@ type ResponseError struct {
 	RetryAfter int
 }
 
+// Error implements the error interface.
 func (e *ResponseError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "livestat: %s %s: %s (HTTP %d)", e.Vendor, e.Endpoint, e.Reason, e.HTTPStatus)
@@ -142,6 +145,7 @@ func (e *ResponseError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *ResponseError) Unwrap() error { return e.Err }
 
 // Is classifies the reply: 429 is ErrRateLimited, 5xx ErrServerBusy, and every
@@ -166,10 +170,12 @@ type TransportError struct {
 	Err      error
 }
 
+// Error implements the error interface.
 func (e *TransportError) Error() string {
 	return fmt.Sprintf("livestat: %s %s: %v", e.Vendor, e.Endpoint, e.Err)
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // PaginationError ends an iteration whose server broke the paging protocol,
@@ -181,6 +187,7 @@ type PaginationError struct {
 	Reason   string
 }
 
+// Error implements the error interface.
 func (e *PaginationError) Error() string {
 	s := fmt.Sprintf("livestat: %s: page %d: %s", e.Endpoint, e.Page, e.Reason)
 	if e.Cursor != "" {
@@ -191,6 +198,46 @@ func (e *PaginationError) Error() string {
 
 // Is makes a PaginationError match ErrPagination.
 func (e *PaginationError) Is(target error) bool { return target == ErrPagination }
+
+// RetryError ends a call whose last attempt failed in a retryable way (see
+// IsRetryable) and that livestat did not try again: the RetryPolicy's
+// attempts were used up, the caller's context ended or would have ended
+// before the next attempt, or the server asked to wait longer than
+// RetryPolicy.MaxDelay.
+//
+// Err is the last attempt's error. errors.As and errors.Is look through a
+// RetryError to Err (an *APIError, *ResponseError or *TransportError, and its
+// category such as ErrServerBusy), and, when the context was the reason, to
+// context.Canceled or context.DeadlineExceeded.
+type RetryError struct {
+	// Attempts counts the attempts made, the first included (a replay
+	// after a rejected token is not counted).
+	Attempts int
+	// Reason says why there was no further attempt.
+	Reason string
+	// Err is the last attempt's error.
+	Err error
+
+	ctxErr error // the context's error, when it was the reason
+}
+
+// Error implements the error interface.
+func (e *RetryError) Error() string {
+	s := "s"
+	if e.Attempts == 1 {
+		s = ""
+	}
+	return fmt.Sprintf("%v (gave up after %d attempt%s: %s)", e.Err, e.Attempts, s, e.Reason)
+}
+
+// Unwrap returns the last attempt's error and, if the context ended the
+// call, the context's error.
+func (e *RetryError) Unwrap() []error {
+	if e.ctxErr != nil {
+		return []error{e.Err, e.ctxErr}
+	}
+	return []error{e.Err}
+}
 
 // IsRetryable reports whether repeating the same request later may succeed:
 // transport failures, HTTP 429 and 5xx, WeCom -1 (busy) and 45009 (rate

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"net/http"
 	"time"
 
@@ -204,7 +205,14 @@ func (p *UserDurationPage) LastPage() int {
 	if p.PageSize < 1 || p.Data.Total < 1 {
 		return 0
 	}
-	return int((int64(p.Data.Total) + int64(p.PageSize) - 1) / int64(p.PageSize))
+	// Divide before rounding up: Total + PageSize - 1 overflows for a
+	// total near MaxInt64 (found by FuzzDecodeUserDurations).
+	total, size := int64(p.Data.Total), int64(p.PageSize)
+	last := total / size
+	if total%size != 0 {
+		last++
+	}
+	return int(min(last, math.MaxInt))
 }
 
 // UserDuration is one viewer's watch record in one room.
@@ -286,7 +294,18 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		rows: func(p *UserDurationPage, yield func(UserDuration) bool) bool {
 			return yieldAll(p.Data.List, yield)
 		},
-		onPage: func(p *UserDurationPage) {
+		onPage: func(p *UserDurationPage) error {
+			if len(p.Data.List) == 0 {
+				// An empty page ends the iteration, unless its own
+				// total says rows exist from its offset on: then the
+				// server failed to serve them, and ending quietly
+				// would lose them.
+				if int64(p.Page-1)*int64(p.PageSize) < int64(p.Data.Total) {
+					return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
+						Reason: fmt.Sprintf("the page is empty, but the total (%d) says rows remain", p.Data.Total)}
+				}
+				return nil
+			}
 			// Drop rows an earlier page of this pass already produced.
 			kept := p.Data.List[:0]
 			for _, r := range p.Data.List {
@@ -298,6 +317,15 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 			}
 			clear(p.Data.List[len(kept):])
 			p.Data.List = kept
+			if len(kept) == 0 {
+				// With the end time pinned, a whole page of rows seen
+				// before means the server is not serving the page asked
+				// for (it ignores the page number, say): going on would
+				// end "successfully" with rows missing.
+				return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
+					Reason: "the page holds only rows of earlier pages"}
+			}
+			return nil
 		},
 		at:       func(n int) int { return first + n - 1 },
 		count:    func(p *UserDurationPage) int { return p.LastPage() - first + 1 },
@@ -327,8 +355,11 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 //
 // Pages: it asks for req.PageSize rows a page (default MaxNuoyunPageSize,
 // the fewest requests), from req.Page (default 1), and stops after an empty
-// page or when Page × PageSize reaches the total. Once the first page tells
-// the total, the following pages are fetched concurrently by up to
+// page or when Page × PageSize reaches the total. An empty page whose total
+// says rows remain, or a page holding only rows of earlier pages, ends the
+// iteration with a *PaginationError instead, as rows would be missing.
+// Once the first page tells the total, the following pages are fetched
+// concurrently by up to
 // WithNuoyunWorkers requests (default 4), within the client's rate limit;
 // rows are still yielded strictly in page order, and at most that many
 // pages are held in memory. When the loop breaks or ctx ends, requests in

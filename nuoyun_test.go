@@ -424,22 +424,40 @@ func TestNuoyunContextCancel(t *testing.T) {
 }
 
 func TestNuoyunStopsAtEmptyPage(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
-	f := serveNuoyun(mt, 1000) // total says 10 pages
-	f.rows = func(page, size int) []fakeRow {
-		if page >= 3 {
-			return []fakeRow{} // but the data shrank
-		}
-		var rows []fakeRow
-		for i := (page-1)*size + 1; i <= page*size; i++ {
-			rows = append(rows, syntheticRow(i))
-		}
-		return rows
+	for _, tc := range []struct {
+		name  string
+		total int // the total that the empty pages report
+		err   bool
+	}{
+		// The data shrank while the iteration ran: the empty page's
+		// total says so, and the iteration ends without an error.
+		{"the total shrank too", 200, false},
+		// The empty page's own total says rows remain: ending quietly
+		// would lose them.
+		{"the total says rows remain", 1000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
+			f := serveNuoyun(mt, 1000) // total says 10 pages
+			f.hook = func(_ *http.Request, page int) (*http.Response, error) {
+				if page < 3 {
+					return nil, nil
+				}
+				return httpmock.NewJsonResponse(200, map[string]any{
+					"code": 200, "msg": "Success", "data": map[string]any{"total": tc.total, "list": []any{}}})
+			}
+			rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 100}))
+			assert.Equal(t, seq(1, 200), userIDs(rows), "the rows before the empty page, once")
+			if !tc.err {
+				require.NoError(t, err)
+				return
+			}
+			var pe *PaginationError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, 3, pe.Page)
+		})
 	}
-	rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 100}))
-	require.NoError(t, err)
-	assert.Equal(t, seq(1, 200), userIDs(rows))
 }
 
 func TestNuoyunMaxPagesWithReadAhead(t *testing.T) {

@@ -34,8 +34,10 @@ type pager[C comparable, P, T any] struct {
 
 	// onPage, if set, runs on each page in page order, after next has read
 	// it and before it is yielded: the place for per-iteration bookkeeping
-	// such as dropping rows an earlier page already produced.
-	onPage func(page P)
+	// such as dropping rows an earlier page already produced. An error from
+	// it (a page that breaks the endpoint's protocol in a way only the
+	// iteration's state shows) ends the iteration as a failed fetch does.
+	onPage func(page P) error
 
 	// Read-ahead (optional). An endpoint whose pages are addressed by
 	// number can have them fetched ahead of the loop: once the first page
@@ -83,7 +85,10 @@ func (p pager[C, P, T]) pages(ctx context.Context) iter.Seq2[P, error] {
 				ra = p.startReadAhead(ctx, page)
 			}
 			if p.onPage != nil {
-				p.onPage(page)
+				if err := p.onPage(page); err != nil {
+					yield(zeroP, err)
+					return
+				}
 			}
 			if !yield(page, nil) || !more {
 				return
