@@ -9,7 +9,7 @@ import (
 
 // Benchmarks of livestat against the hand-written baseline (baseline_test.go),
 // on the loopback API of bench_helpers_test.go. scripts/bench.sh runs them
-// with -count 6 and prints livestat / baseline ratios with benchstat.
+// in interleaved rounds and prints livestat / baseline ratios with benchstat.
 //
 // Sub-benchmark names follow benchstat's key=value convention, so that
 // `benchstat -col /impl` puts the two implementations side by side.
@@ -118,13 +118,10 @@ func BenchmarkDrain(b *testing.B) {
 }
 
 // perRow runs drain once per operation, checks it saw drainRows rows, and
-// reports time and allocations per row. Besides the wall time (ns/row) it
-// reports the CPU time of the whole process (cpu-ns/row: client, loopback
-// server and GC), which other work on a shared machine disturbs less.
+// reports time and allocations per row.
 func perRow(b *testing.B, drain func() (int, error)) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	cpu0, cpuOK := processCPU()
 	for b.Loop() {
 		n, err := drain()
 		if err != nil {
@@ -134,13 +131,9 @@ func perRow(b *testing.B, drain func() (int, error)) {
 			b.Fatalf("drained %d rows, want %d", n, drainRows)
 		}
 	}
-	cpu1, _ := processCPU()
 	runtime.ReadMemStats(&after)
 	rows := float64(b.N) * drainRows
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
-	if cpuOK {
-		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/rows, "cpu-ns/row")
-	}
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/rows, "B/row")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/rows, "allocs/row")
 }
