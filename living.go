@@ -79,13 +79,7 @@ const epWatchStat = "living/get_watch_stat"
 // GetWatchStat fetches one page of a broadcast's viewers (POST
 // /cgi-bin/living/get_watch_stat). Rows are tagged with their Kind.
 func (s *LivingService) GetWatchStat(ctx context.Context, req WatchStatRequest) (*WatchStatPage, error) {
-	if req.LivingID == "" {
-		return nil, &ValidationError{Endpoint: epWatchStat, Field: "LivingID", Reason: "must not be empty"}
-	}
-	p, err := send[WatchStatPage](ctx, s.c, &call{
-		vendor: VendorWeCom, endpoint: epWatchStat, method: http.MethodPost,
-		path: "/cgi-bin/living/get_watch_stat", body: &req, token: true,
-	})
+	p, err := wecomStat[WatchStatPage](ctx, s.c, epWatchStat, req.LivingID, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +121,22 @@ func (s *LivingService) WatchStatPages(ctx context.Context, req WatchStatRequest
 // each page, then external contacts, without exposing cursors.
 func (s *LivingService) Viewers(ctx context.Context, req WatchStatRequest) iter.Seq2[LivingViewer, error] {
 	return s.pager(req).items(ctx)
+}
+
+// wecomStat sends one page request of a WeCom living statistics endpoint
+// (POST /cgi-bin/<endpoint>). The three share the rule that livingid is
+// required, checked before anything is sent.
+func wecomStat[P any, PP interface {
+	*P
+	reply
+}](ctx context.Context, c *Client, endpoint, livingID string, body any) (*P, error) {
+	if livingID == "" {
+		return nil, &ValidationError{Endpoint: endpoint, Field: "LivingID", Reason: "must not be empty"}
+	}
+	return send[P, PP](ctx, c, &call{
+		vendor: VendorWeCom, endpoint: endpoint, method: http.MethodPost,
+		path: "/cgi-bin/" + endpoint, body: body, token: true,
+	})
 }
 
 // yieldAll pushes rows to yield until it returns false.

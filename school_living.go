@@ -3,7 +3,6 @@ package livestat
 import (
 	"context"
 	"iter"
-	"net/http"
 )
 
 // SchoolService calls WeCom school living (上课直播) statistics.
@@ -104,23 +103,10 @@ const (
 	epSchoolUnwatch = "school/living/get_unwatch_stat_v2"
 )
 
-func (r *SchoolStatRequest) validate(endpoint string) error {
-	if r.LivingID == "" {
-		return &ValidationError{Endpoint: endpoint, Field: "LivingID", Reason: "must not be empty"}
-	}
-	return nil
-}
-
 // GetWatchStatV2 fetches one page of a school broadcast's viewers (POST
 // /cgi-bin/school/living/get_watch_stat_v2). Rows are tagged with their Kind.
 func (s *SchoolService) GetWatchStatV2(ctx context.Context, req SchoolStatRequest) (*SchoolWatchStatPage, error) {
-	if err := req.validate(epSchoolWatch); err != nil {
-		return nil, err
-	}
-	p, err := send[SchoolWatchStatPage](ctx, s.c, &call{
-		vendor: VendorWeCom, endpoint: epSchoolWatch, method: http.MethodPost,
-		path: "/cgi-bin/" + epSchoolWatch, body: &req, token: true,
-	})
+	p, err := wecomStat[SchoolWatchStatPage](ctx, s.c, epSchoolWatch, req.LivingID, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -140,13 +126,7 @@ func (s *SchoolService) GetWatchStatV2(ctx context.Context, req SchoolStatReques
 // /cgi-bin/school/living/get_unwatch_stat_v2). Rows are tagged with their
 // Kind.
 func (s *SchoolService) GetUnwatchStatV2(ctx context.Context, req SchoolStatRequest) (*SchoolUnwatchStatPage, error) {
-	if err := req.validate(epSchoolUnwatch); err != nil {
-		return nil, err
-	}
-	p, err := send[SchoolUnwatchStatPage](ctx, s.c, &call{
-		vendor: VendorWeCom, endpoint: epSchoolUnwatch, method: http.MethodPost,
-		path: "/cgi-bin/" + epSchoolUnwatch, body: &req, token: true,
-	})
+	p, err := wecomStat[SchoolUnwatchStatPage](ctx, s.c, epSchoolUnwatch, req.LivingID, &req)
 	if err != nil {
 		return nil, err
 	}

@@ -160,29 +160,34 @@ type wecomRequest struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// window reads a WeCom request and returns the range of rows [off, end) of
-// the page it asks for, out of n rows; or the error reply.
-func (s *Server) window(body []byte, cursorName string, cursor func(*wecomRequest) string, rows func(id string) (int, bool)) (off, end int, fail *wecomStatus) {
+// window reads a WeCom request and returns the rows of the page it asks
+// for, the index just past them and the number of rows of the broadcast;
+// or the error reply. lookup runs under s.mu.
+func window[T any](s *Server, body []byte, cursorName string, cursor func(*wecomRequest) string, lookup func(id string) ([]T, bool)) (page []T, end, n int, fail *wecomStatus) {
 	var req wecomRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		return 0, 0, &wecomStatus{ErrCode: 47001, ErrMsg: "data format error"}
+		return nil, 0, 0, &wecomStatus{ErrCode: 47001, ErrMsg: "data format error"}
 	}
 	if req.LivingID == "" {
-		return 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "livingid is missing"}
-	}
-	n, found := rows(req.LivingID)
-	if !found {
-		return 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "invalid livingid"}
-	}
-	off, valid := decodeCursor(cursor(&req))
-	if !valid || off > n {
-		return 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "invalid " + cursorName}
+		return nil, 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "livingid is missing"}
 	}
 	s.mu.Lock()
+	rows, found := lookup(req.LivingID)
 	size := s.opts.PageSize
 	s.mu.Unlock()
-	return off, min(off+size, n), nil
+	if !found {
+		return nil, 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "invalid livingid"}
+	}
+	off, valid := decodeCursor(cursor(&req))
+	if !valid || off > len(rows) {
+		return nil, 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "invalid " + cursorName}
+	}
+	end = min(off+size, len(rows))
+	return rows[off:end], end, len(rows), nil
 }
+
+func nextKey(r *wecomRequest) string    { return r.NextKey }
+func nextCursor(r *wecomRequest) string { return r.NextCursor }
 
 // pageCursor returns the cursor and the "more" flag of a page that ends at
 // row end of n. Like WeCom, the last page still carries a cursor (that of
@@ -195,13 +200,9 @@ func pageCursor(end, n int) (string, bool) {
 }
 
 func (s *Server) watchStat(_ *http.Request, body []byte) any {
-	var rows []livestat.LivingViewer
-	off, end, fail := s.window(body, "next_key", func(r *wecomRequest) string { return r.NextKey }, func(id string) (int, bool) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		var found bool
-		rows, found = s.living[id]
-		return len(rows), found
+	rows, end, n, fail := window(s, body, "next_key", nextKey, func(id string) ([]livestat.LivingViewer, bool) {
+		rows, found := s.living[id]
+		return rows, found
 	})
 	if fail != nil {
 		return fail
@@ -209,7 +210,7 @@ func (s *Server) watchStat(_ *http.Request, body []byte) any {
 	rep := watchStatReply{wecomStatus: success()}
 	rep.StatInfo.Users = []wireUser{}
 	rep.StatInfo.ExternalUsers = []wireExternalUser{}
-	for _, v := range rows[off:end] {
+	for _, v := range rows {
 		if livingKind(v) == livestat.KindExternalUser {
 			rep.StatInfo.ExternalUsers = append(rep.StatInfo.ExternalUsers, wireExternalUser{
 				ExternalUserID: v.ExternalUserID, Type: int(v.Type), Name: v.Name,
@@ -224,7 +225,7 @@ func (s *Server) watchStat(_ *http.Request, body []byte) any {
 		})
 	}
 	var more bool
-	rep.NextKey, more = pageCursor(end, len(rows))
+	rep.NextKey, more = pageCursor(end, n)
 	if !more {
 		rep.Ending = 1
 	}
@@ -232,13 +233,9 @@ func (s *Server) watchStat(_ *http.Request, body []byte) any {
 }
 
 func (s *Server) schoolWatchStat(_ *http.Request, body []byte) any {
-	var rows []livestat.SchoolWatcher
-	off, end, fail := s.window(body, "next_cursor", func(r *wecomRequest) string { return r.NextCursor }, func(id string) (int, bool) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+	rows, end, n, fail := window(s, body, "next_cursor", nextCursor, func(id string) ([]livestat.SchoolWatcher, bool) {
 		sc, found := s.school[id]
-		rows = sc.Watchers
-		return len(rows), found
+		return sc.Watchers, found
 	})
 	if fail != nil {
 		return fail
@@ -247,7 +244,7 @@ func (s *Server) schoolWatchStat(_ *http.Request, body []byte) any {
 	rep.StatInfo.Students = []wireStudent{}
 	rep.StatInfo.Parents = []wireParent{}
 	rep.StatInfo.Visitors = []wireVisitor{}
-	for _, w := range rows[off:end] {
+	for _, w := range rows {
 		wt, et, lt, c := int64(w.WatchTime), int64(w.EnterTime), int64(w.LeaveTime), flag(w.IsComment)
 		switch watcherKind(w) {
 		case livestat.KindVisitor:
@@ -259,7 +256,7 @@ func (s *Server) schoolWatchStat(_ *http.Request, body []byte) any {
 		}
 	}
 	var more bool
-	rep.NextCursor, more = pageCursor(end, len(rows))
+	rep.NextCursor, more = pageCursor(end, n)
 	if more {
 		rep.HasMore = 1
 	}
@@ -267,13 +264,9 @@ func (s *Server) schoolWatchStat(_ *http.Request, body []byte) any {
 }
 
 func (s *Server) schoolUnwatchStat(_ *http.Request, body []byte) any {
-	var rows []livestat.SchoolAbsentee
-	off, end, fail := s.window(body, "next_cursor", func(r *wecomRequest) string { return r.NextCursor }, func(id string) (int, bool) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+	rows, end, n, fail := window(s, body, "next_cursor", nextCursor, func(id string) ([]livestat.SchoolAbsentee, bool) {
 		sc, found := s.school[id]
-		rows = sc.Absentees
-		return len(rows), found
+		return sc.Absentees, found
 	})
 	if fail != nil {
 		return fail
@@ -281,7 +274,7 @@ func (s *Server) schoolUnwatchStat(_ *http.Request, body []byte) any {
 	rep := schoolUnwatchReply{wecomStatus: success()}
 	rep.StatInfo.Students = []wireAbsentStudent{}
 	rep.StatInfo.Parents = []wireAbsentParent{}
-	for _, a := range rows[off:end] {
+	for _, a := range rows {
 		if absenteeKind(a) == livestat.KindParent {
 			rep.StatInfo.Parents = append(rep.StatInfo.Parents, wireAbsentParent{ParentUserID: a.ParentUserID, StudentUserID: a.StudentUserID, PartyIDs: parties(a.PartyIDs)})
 			continue
@@ -289,7 +282,7 @@ func (s *Server) schoolUnwatchStat(_ *http.Request, body []byte) any {
 		rep.StatInfo.Students = append(rep.StatInfo.Students, wireAbsentStudent{StudentUserID: a.StudentUserID, PartyIDs: parties(a.PartyIDs)})
 	}
 	var more bool
-	rep.NextCursor, more = pageCursor(end, len(rows))
+	rep.NextCursor, more = pageCursor(end, n)
 	if more {
 		rep.HasMore = 1
 	}
