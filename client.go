@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -61,18 +62,22 @@ type Client struct {
 
 // config is what the Options set. NewClient validates it as a whole.
 type config struct {
-	corpID, corpSecret, appID string
-	tokenSource               TokenSource
-	tokenStore                TokenStore
-	refreshMargin             time.Duration
-	wecomBase, nuoyunBase     string
-	httpClient                *http.Client
-	timeout                   time.Duration
-	logger                    *slog.Logger
-	retry                     RetryPolicy
-	maxPages                  int
-	maxBody                   int64
-	allowInsecure             bool
+	corpID, appID string
+	// corpSecret is held in a closure, which fmt prints as an address:
+	// printing a Client or config by value cannot show the secret.
+	corpSecret            func() string
+	tokenSource           TokenSource
+	tokenStore            TokenStore
+	refreshMargin         time.Duration
+	refreshMarginSet      bool
+	wecomBase, nuoyunBase string
+	httpClient            *http.Client
+	timeout               time.Duration
+	logger                *slog.Logger
+	retry                 RetryPolicy
+	maxPages              int
+	maxBody               int64
+	allowInsecure         bool
 
 	// Nuoyun (see nuoyun.go and auth.go).
 	nuoyunAuth    RequestAuthorizer
@@ -89,12 +94,16 @@ type Option func(*config)
 // the corp ID and the app's own secret. Since 2023-12-01 the system-app
 // (通讯录/直播) secret may no longer call these APIs.
 func WithWeComApp(corpID, appSecret string) Option {
-	return func(c *config) { c.corpID, c.corpSecret = corpID, appSecret }
+	return func(c *config) {
+		c.corpID, c.corpSecret = corpID, func() string { return appSecret }
+	}
 }
 
 // WithAppID names the app (its agent ID, say) in the token cache key. Tokens
 // are keyed by corp ID and app, so two apps of one corp never share one.
 // Without it, the app part of the key is a one-way hash of the secret.
+// With WithTokenSource it names the corp and app together, and it is
+// required when the token store is shared (WithTokenStore).
 func WithAppID(appID string) Option { return func(c *config) { c.appID = appID } }
 
 // WithTokenSource supplies WeCom tokens from elsewhere: third-party and
@@ -106,7 +115,10 @@ func WithTokenSource(ts TokenSource) Option { return func(c *config) { c.tokenSo
 func WithTokenStore(store TokenStore) Option { return func(c *config) { c.tokenStore = store } }
 
 // WithRefreshMargin sets how long before expiry a token is replaced.
-func WithRefreshMargin(d time.Duration) Option { return func(c *config) { c.refreshMargin = d } }
+// Zero refreshes only once a token has expired.
+func WithRefreshMargin(d time.Duration) Option {
+	return func(c *config) { c.refreshMargin, c.refreshMarginSet = d, true }
+}
 
 // WithWeComBaseURL sets the WeCom scheme and host (default
 // DefaultWeComBaseURL). livestat appends /cgi-bin/...
@@ -128,8 +140,23 @@ func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = 
 // Log records never contain tokens or secrets. Default: discard.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithRetry sets the retry policy (default DefaultRetryPolicy()).
-func WithRetry(p RetryPolicy) Option { return func(c *config) { c.retry = p } }
+// WithRetry sets the retry policy (default DefaultRetryPolicy()). Zero
+// delays in p take the default values.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) {
+		d := DefaultRetryPolicy()
+		if p.BaseDelay == 0 {
+			p.BaseDelay = d.BaseDelay
+		}
+		if p.MaxDelay == 0 {
+			p.MaxDelay = d.MaxDelay
+		}
+		if p.RateLimitDelay == 0 {
+			p.RateLimitDelay = d.RateLimitDelay
+		}
+		c.retry = p
+	}
+}
 
 // WithoutRetries makes every call a single attempt. The one replay after a
 // rejected token still happens.
@@ -158,6 +185,8 @@ func WithInsecureHTTP() Option { return func(c *config) { c.allowInsecure = true
 // attempts are used up, when the caller's context has ended or would end
 // before the next attempt starts (the call fails at once rather than sleep
 // into the deadline), or when Retry-After asks for more than MaxDelay.
+//
+// Zero delays take the values of DefaultRetryPolicy.
 type RetryPolicy struct {
 	// MaxAttempts counts the first attempt; 1 disables retries.
 	MaxAttempts int
@@ -235,21 +264,30 @@ func NewClient(opts ...Option) (*Client, error) {
 		if cts, ok := cfg.tokenSource.(*CachingTokenSource); ok {
 			c.tokens = cts
 		} else {
-			c.tokens = NewCachingTokenSource(cfg.tokenSource, c.cachingOptions("custom"))
+			c.tokens = NewCachingTokenSource(cfg.tokenSource, c.cachingOptions("wecom:custom:"+cfg.appID))
 		}
 	case cfg.corpID != "":
-		c.tokens = NewCachingTokenSource(&gettokenSource{c: c}, c.cachingOptions(cfg.appKey()))
+		c.tokens = NewCachingTokenSource(&gettokenSource{c: c}, c.cachingOptions("wecom:"+cfg.corpID+":"+cfg.appKey()))
 	}
 	return c, nil
 }
 
-func (c *Client) cachingOptions(app string) CachingOptions {
-	return CachingOptions{
-		Store:         c.cfg.tokenStore,
-		Key:           "wecom:" + c.cfg.corpID + ":" + app,
-		RefreshMargin: c.cfg.refreshMargin,
-		Logger:        c.cfg.logger,
+// cachingOptions configures the token cache under key, which names the
+// corp and the app.
+func (c *Client) cachingOptions(key string) CachingOptions {
+	margin := c.cfg.refreshMargin
+	if c.cfg.refreshMarginSet && margin == 0 {
+		margin = -1 // CachingOptions reads 0 as "default" and negative as zero
 	}
+	return CachingOptions{Store: c.cfg.tokenStore, Key: key, RefreshMargin: margin, Logger: c.cfg.logger}
+}
+
+// secret returns the app secret, "" when none is configured.
+func (cfg *config) secret() string {
+	if cfg.corpSecret == nil {
+		return ""
+	}
+	return cfg.corpSecret()
 }
 
 // appKey is the app part of the token cache key.
@@ -257,19 +295,28 @@ func (cfg *config) appKey() string {
 	if cfg.appID != "" {
 		return cfg.appID
 	}
-	sum := sha256.Sum256([]byte(cfg.corpSecret))
+	sum := sha256.Sum256([]byte(cfg.secret()))
 	return "s" + hex.EncodeToString(sum[:6])
 }
 
 func (cfg *config) validate() error {
-	if cfg.corpID != "" && cfg.corpSecret == "" {
+	if cfg.corpID != "" && cfg.secret() == "" {
 		return errors.New("livestat: WithWeComApp: the app secret is empty")
 	}
-	if cfg.corpID == "" && cfg.corpSecret != "" {
+	if cfg.corpID == "" && cfg.secret() != "" {
 		return errors.New("livestat: WithWeComApp: the corp ID is empty")
 	}
-	if cfg.tokenSource != nil && cfg.corpSecret != "" {
+	if cfg.tokenSource != nil && cfg.secret() != "" {
 		return errors.New("livestat: use WithWeComApp or WithTokenSource, not both")
+	}
+	if _, cached := cfg.tokenSource.(*CachingTokenSource); cfg.tokenSource != nil && !cached && cfg.tokenStore != nil && cfg.appID == "" {
+		// The store is shared: without a name, every custom source's
+		// token would land under one key, and one corp would get
+		// another's token.
+		return errors.New("livestat: WithTokenSource with WithTokenStore needs WithAppID to name the corp and app in the store")
+	}
+	if cfg.refreshMargin < 0 {
+		return errors.New("livestat: WithRefreshMargin: the margin must not be negative")
 	}
 	for _, b := range []struct{ name, val string }{{"WithWeComBaseURL", cfg.wecomBase}, {"WithNuoyunBaseURL", cfg.nuoyunBase}} {
 		if err := checkBaseURL(b.val, cfg.allowInsecure); err != nil {
@@ -285,6 +332,8 @@ func (cfg *config) validate() error {
 		return errors.New("livestat: WithRetry: MaxAttempts must be at least 1")
 	case cfg.retry.BaseDelay < 0 || cfg.retry.MaxDelay < 0 || cfg.retry.RateLimitDelay < 0:
 		return errors.New("livestat: WithRetry: delays must not be negative")
+	case cfg.retry.MaxAttempts > 1 && cfg.retry.MaxDelay < cfg.retry.BaseDelay:
+		return errors.New("livestat: WithRetry: MaxDelay is shorter than BaseDelay")
 	case cfg.maxPages < 1:
 		return errors.New("livestat: WithMaxPages: the cap must be at least 1")
 	case cfg.maxBody < 1:
@@ -346,7 +395,14 @@ type call struct {
 // status code and whether it means success.
 type reply interface {
 	apiStatus() (code int, msg string, ok bool)
+	// unsetStatus sets the status code to noStatus before decoding, so
+	// that a reply without one ({} or null from a gateway) is not taken
+	// for a success with no rows.
+	unsetStatus()
 }
+
+// noStatus marks a status code the reply did not contain.
+const noStatus = math.MinInt32
 
 // send performs c with retries and the one token replay, and decodes the
 // reply into a fresh *T per attempt.
@@ -372,6 +428,7 @@ func send[T any, PT interface {
 			tok = t.AccessToken
 		}
 		out := PT(new(T))
+		out.unsetStatus()
 		retryAfter, err := cl.once(ctx, c, tok, out)
 		if err == nil {
 			return (*T)(out), nil
@@ -498,7 +555,11 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		if c.secret {
 			return ""
 		}
-		return snippet(data)
+		head := data[:min(len(data), snippetLen+len(tok))]
+		if tok != "" { // a gateway page may echo the request URL
+			head = bytes.ReplaceAll(head, []byte(tok), []byte("REDACTED"))
+		}
+		return snippet(head)
 	}
 	if rerr != nil {
 		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: fmt.Errorf("reading reply: %w", sanitizeTransportErr(rerr))}
@@ -516,7 +577,7 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		// still fills the other fields, so when the status it decoded says
 		// failure, that failure is the better report.
 		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 {
+			if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 && code != noStatus {
 				return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
 			}
 		}
@@ -526,7 +587,11 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		}
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: reason, Snippet: snip(), Err: err}
 	}
-	if code, msg, ok := out.apiStatus(); !ok {
+	code, msg, ok := out.apiStatus()
+	if code == noStatus {
+		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "malformed json", Snippet: snip(), Err: errors.New("the reply has no status code (errcode or code)")}
+	}
+	if !ok {
 		return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
 	}
 	return 0, nil
@@ -561,6 +626,7 @@ type WeComStatus struct {
 }
 
 func (s *WeComStatus) apiStatus() (int, string, bool) { return s.ErrCode, s.ErrMsg, s.ErrCode == 0 }
+func (s *WeComStatus) unsetStatus()                   { s.ErrCode = noStatus }
 
 // gettokenSource fetches WeCom tokens with GET /cgi-bin/gettoken.
 type gettokenSource struct{ c *Client }
@@ -578,7 +644,7 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 		endpoint: "gettoken",
 		method:   http.MethodGet,
 		path:     "/cgi-bin/gettoken",
-		query:    url.Values{"corpid": {g.c.cfg.corpID}, "corpsecret": {g.c.cfg.corpSecret}},
+		query:    url.Values{"corpid": {g.c.cfg.corpID}, "corpsecret": {g.c.cfg.secret()}},
 		secret:   true,
 	})
 	if err != nil {

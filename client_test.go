@@ -377,3 +377,51 @@ func TestRedactURL(t *testing.T) {
 		assert.Equal(t, want, redactURL(in))
 	}
 }
+
+func TestReplyWithoutStatusIsNotASuccess(t *testing.T) {
+	for _, body := range []string{`{}`, `null`, `{"errmsg":"gateway"}`} {
+		t.Run(body, func(t *testing.T) {
+			e := newMockEnv(t)
+			var n atomic.Int32
+			e.mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/school/living/get_watch_stat_v2", func(*http.Request) (*http.Response, error) {
+				n.Add(1)
+				return httpmock.NewStringResponse(200, body), nil
+			})
+			rows, err := Collect(e.c.School.Watchers(context.Background(), SchoolStatRequest{LivingID: "L1"}))
+			assert.Empty(t, rows)
+			var re *ResponseError
+			require.ErrorAs(t, err, &re, "an empty reply must not end the iteration as complete")
+			assert.Contains(t, re.Error(), "no status code")
+			assert.EqualValues(t, 4, n.Load(), "retried like any malformed reply")
+		})
+	}
+}
+
+func TestEchoedTokenIsRedactedFromSnippets(t *testing.T) {
+	e := newMockEnv(t, WithoutRetries())
+	e.mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/living/get_watch_stat", func(r *http.Request) (*http.Response, error) {
+		return httpmock.NewStringResponse(403, "<html>Forbidden: "+r.URL.String()+"</html>"), nil
+	})
+	_, err := e.c.Living.GetWatchStat(context.Background(), WatchStatRequest{LivingID: "L1"})
+	var re *ResponseError
+	require.ErrorAs(t, err, &re)
+	assert.Contains(t, re.Snippet, "access_token=REDACTED")
+	assertNoSecrets(t, "error echoing the URL", err.Error())
+}
+
+func TestRetryPolicyZeroDelaysTakeDefaults(t *testing.T) {
+	c, err := NewClient(WithRetry(RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second}))
+	require.NoError(t, err)
+	assert.Equal(t, RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 10 * time.Second, RateLimitDelay: 2 * time.Second}, c.cfg.retry)
+	_, err = NewClient(WithRetry(RetryPolicy{MaxAttempts: 3, BaseDelay: time.Minute, MaxDelay: time.Second}))
+	assert.ErrorContains(t, err, "MaxDelay")
+}
+
+func TestClientValueDoesNotPrintTheSecret(t *testing.T) {
+	c, err := NewClient(WithWeComApp(testCorpID, testSecret))
+	require.NoError(t, err)
+	type holder struct{ C Client }
+	for _, s := range []string{fmt.Sprintf("%+v", *c), fmt.Sprintf("%#v", holder{*c}), fmt.Sprintf("%v %+v %s", c, c, c)} { //nolint:govet // copying on purpose
+		assertNoSecrets(t, "formatted client", s)
+	}
+}

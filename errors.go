@@ -306,11 +306,13 @@ func sanitizeTransportErr(err error) error {
 	return err
 }
 
+// snippetLen bounds the body prefix quoted in errors.
+const snippetLen = 120
+
 // snippet returns a short printable prefix of a body for error messages.
 func snippet(body []byte) string {
-	const max = 120
-	if len(body) > max {
-		body = body[:max]
+	if len(body) > snippetLen {
+		body = body[:snippetLen]
 	}
 	s := strings.ToValidUTF8(string(body), "")
 	s = strings.Map(func(r rune) rune {

@@ -117,6 +117,7 @@ type NuoyunStatus struct {
 }
 
 func (s *NuoyunStatus) apiStatus() (int, string, bool) { return int(s.Code), s.Msg, s.Code == 200 }
+func (s *NuoyunStatus) unsetStatus()                   { s.Code = noStatus }
 
 // SortOrder orders Nuoyun rows.
 type SortOrder string
@@ -281,7 +282,11 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		req.UpdateTimeEnd = max(UnixTime(time.Now().Unix()), req.UpdateTimeStart)
 	}
 	first := req.Page
-	seen := make(map[userKey]struct{})
+	// Keys of the rows of the previous page and of this one: rows that
+	// shift across a page boundary repeat there, so two pages suffice and
+	// memory stays bounded by the page size, not the number of rows.
+	prev, cur := make(map[userKey]struct{}), make(map[userKey]struct{})
+	var served int64 // rows the server sent, duplicates included
 	return pager[int, *UserDurationPage, UserDuration]{
 		endpoint: epUserDurations,
 		start:    first,
@@ -306,12 +311,28 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 				}
 				return nil
 			}
-			// Drop rows an earlier page of this pass already produced.
+			served += int64(len(p.Data.List))
+			if !p.More() {
+				// The last page: the rows served must add up to the
+				// total from this iteration's first page on, or pages
+				// came back short (a server capping page_size, say)
+				// and rows are missing.
+				want := int64(p.Data.Total) - int64(first-1)*int64(p.PageSize)
+				if served < want {
+					return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
+						Reason: fmt.Sprintf("the server reported %d rows but served %d", want, served)}
+				}
+			}
+			// Drop rows the previous page (or this one) already produced.
+			clear(prev)
+			prev, cur = cur, prev
 			kept := p.Data.List[:0]
 			for _, r := range p.Data.List {
 				k := userKey{r.RoomID, r.WeChatUserSpaceID}
-				if _, dup := seen[k]; !dup {
-					seen[k] = struct{}{}
+				_, dupPrev := prev[k]
+				_, dupCur := cur[k]
+				if !dupPrev && !dupCur {
+					cur[k] = struct{}{}
 					kept = append(kept, r)
 				}
 			}
@@ -369,12 +390,17 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // rows change during the iteration. To limit this, when req.UpdateTimeEnd
 // is 0 every page is asked with UpdateTimeEnd pinned to the time the
 // iteration started, so rows updated meanwhile do not shift the pages; and
-// a row whose (RoomID, WeChatUserSpaceID) was already yielded in this
-// iteration is dropped. The set of yielded keys grows with the number of
-// rows (a few dozen bytes a row). A row updated during the iteration can
-// still leave the pinned window and shift later rows back a page, so one of
-// those can be missed; an incremental sync whose next run starts
-// (UpdateTimeStart) at this run's start time picks it up.
+// a row whose (RoomID, WeChatUserSpaceID) was already yielded on the same
+// or the previous page is dropped: that is where shifted rows repeat. Only
+// the keys of two pages are kept, so memory does not grow with the number
+// of rows. A row updated during the iteration can still leave the pinned
+// window and shift later rows back a page, so one of those can be missed;
+// an incremental sync whose next run starts (UpdateTimeStart) at this run's
+// start time picks it up.
+//
+// Complete or an error: if the rows the server served add up to less than
+// its total (pages that came back short), the iteration ends with a
+// *PaginationError instead of finishing quietly with rows missing.
 //
 // Errors end the iteration: an invalid request yields a *ValidationError
 // before any request, a failed page its error after the rows of the pages

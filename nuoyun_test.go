@@ -529,3 +529,47 @@ func TestNuoyunSnapshot(t *testing.T) {
 		assert.Equal(t, 1234.0, bodies[len(bodies)-1]["update_time_end"])
 	})
 }
+
+func TestNuoyunShortPagesAreAnErrorNotASilentLoss(t *testing.T) {
+	// The server quietly caps pages at 200 rows while the total says 2000:
+	// finishing "successfully" with 800 rows would lose 1200.
+	c, mt := newNuoyunClient(t)
+	f := serveNuoyun(mt, 2000)
+	f.rows = func(page, size int) []fakeRow { return synthetic((page-1)*size+1, min(size, 200)) }
+	rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 500}))
+	var pe *PaginationError
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, pe.Reason, "reported 2000 rows but served 800")
+	assert.Less(t, len(rows), 2000)
+}
+
+func TestNuoyunDuplicateFilterIsBoundedToTwoPages(t *testing.T) {
+	// A row that repeats on the next page is dropped; the filter keeps the
+	// keys of two pages only, so memory does not grow with the rows.
+	c, mt := newNuoyunClient(t, WithNuoyunWorkers(1))
+	f := serveNuoyun(mt, 30)
+	f.rows = func(page, size int) []fakeRow {
+		rows := synthetic((page-1)*size+1, min(size, 30-(page-1)*size))
+		if page == 2 {
+			rows = append([]fakeRow{syntheticRow(size)}, rows...) // the last row of page 1 again
+		}
+		return rows
+	}
+	rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 10}))
+	require.NoError(t, err)
+	assert.Len(t, rows, 30, "every row once: the repeat on page 2 is dropped")
+	seen := map[int64]bool{}
+	for _, r := range rows {
+		assert.False(t, seen[int64(r.WeChatUserSpaceID)], "row %d doubled", r.WeChatUserSpaceID)
+		seen[int64(r.WeChatUserSpaceID)] = true
+	}
+}
+
+// synthetic returns n synthetic rows from row from on.
+func synthetic(from, n int) []fakeRow {
+	rows := make([]fakeRow, 0, max(n, 0))
+	for i := from; i < from+n; i++ {
+		rows = append(rows, syntheticRow(i))
+	}
+	return rows
+}

@@ -20,7 +20,7 @@ func (c *Client) String() string {
 	}
 	auth := "none"
 	switch {
-	case c.cfg.corpSecret != "":
+	case c.cfg.secret() != "":
 		auth = fmt.Sprintf("app %q of corp %q, secret REDACTED", c.cfg.appKey(), c.cfg.corpID)
 	case c.cfg.tokenSource != nil:
 		auth = "token source"
@@ -45,7 +45,7 @@ func (c *Client) LogValue() slog.Value {
 		slog.String("nuoyun_base_url", c.cfg.nuoyunBase),
 		slog.Duration("timeout", c.cfg.timeout),
 	}
-	if c.cfg.corpSecret != "" {
+	if c.cfg.secret() != "" {
 		attrs = append(attrs, slog.String("corp_id", c.cfg.corpID), slog.String("app", c.cfg.appKey()), slog.String("secret", "REDACTED"))
 	}
 	return slog.GroupValue(attrs...)

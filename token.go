@@ -3,7 +3,6 @@ package livestat
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -47,6 +46,9 @@ func (t *Token) freshFor(margin time.Duration) bool {
 // gettoken source livestat builds from WithWeComApp; third-party and 代开发
 // apps, whose tokens come from other flows, supply their own with
 // WithTokenSource.
+//
+// Token must set ExpiresAt: the cache keeps a token until RefreshMargin
+// before then, and rejects a token without it.
 type TokenSource interface {
 	Token(ctx context.Context) (Token, error)
 }
@@ -108,6 +110,9 @@ func (s *MemoryTokenStore) Load(_ context.Context, key string) (Token, bool, err
 func (s *MemoryTokenStore) Save(_ context.Context, key string, tok Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.m == nil { // the zero value is usable
+		s.m = make(map[string]Token)
+	}
 	s.m[key] = tok
 	return nil
 }
@@ -132,6 +137,9 @@ const DefaultRefreshMargin = 5 * time.Minute
 //     callers wait for that result, each still bound by its own context.
 //     If the fetching caller gives up (its context ends), a waiter takes
 //     over instead of failing with someone else's cancellation.
+//   - If an early refresh (within the margin) fails while the cached token
+//     is still valid, that token keeps being used, a warning is logged,
+//     and the refresh is tried again 10 s later.
 //   - No lock is held during network I/O, and the cached path does not
 //     allocate.
 //
@@ -148,19 +156,30 @@ type CachingTokenSource struct {
 
 	mu       sync.Mutex
 	inflight *flight
+	// quietUntil (Unix nanoseconds) holds off refresh attempts after an
+	// early refresh failed while the cached token was still valid.
+	quietUntil atomic.Int64
 }
+
+// refreshRetryInterval is how long a still-valid token is served without
+// another refresh attempt after an early refresh failed.
+const refreshRetryInterval = 10 * time.Second
 
 type flight struct {
 	done chan struct{}
 	tok  Token
 	err  error
+	// abandoned is set when the leader's own context ended: its failure
+	// is then not the waiters' to share.
+	abandoned bool
 }
 
 // CachingOptions configure a CachingTokenSource. The zero value is usable.
 type CachingOptions struct {
 	// Store shares tokens beyond this source; default: a MemoryTokenStore.
 	Store TokenStore
-	// Key names the corp and app in the store; default "default".
+	// Key names the corp and app in the store; default "default". Set it
+	// whenever Store is shared: sources with the same Key share a token.
 	Key string
 	// RefreshMargin is how early a token is replaced; default
 	// DefaultRefreshMargin. Negative means zero.
@@ -204,7 +223,7 @@ func (s *CachingTokenSource) slow(ctx context.Context) (Token, error) {
 			return Token{}, err
 		}
 		s.mu.Lock()
-		if t := s.cur.Load(); t.freshFor(s.margin) {
+		if t := s.cur.Load(); t.freshFor(s.margin) || (t.freshFor(0) && time.Now().UnixNano() < s.quietUntil.Load()) {
 			s.mu.Unlock()
 			return *t, nil
 		}
@@ -214,17 +233,13 @@ func (s *CachingTokenSource) slow(ctx context.Context) (Token, error) {
 			f = &flight{done: make(chan struct{})}
 			s.inflight = f
 			s.mu.Unlock()
-			f.tok, f.err = s.refresh(ctx)
-			s.mu.Lock()
-			s.inflight = nil
-			s.mu.Unlock()
-			close(f.done)
+			s.lead(ctx, f)
 			return f.tok, f.err
 		}
 		s.mu.Unlock()
 		select {
 		case <-f.done:
-			if f.err != nil && isContextErr(f.err) && ctx.Err() == nil {
+			if f.abandoned && ctx.Err() == nil {
 				continue // the leader gave up; try again ourselves
 			}
 			return f.tok, f.err
@@ -234,8 +249,32 @@ func (s *CachingTokenSource) slow(ctx context.Context) (Token, error) {
 	}
 }
 
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+// lead refreshes for every caller waiting on f. Waiters are released
+// however it ends, a panicking TokenSource included (the panic then goes on
+// up the leader's stack).
+func (s *CachingTokenSource) lead(ctx context.Context, f *flight) {
+	f.err = errors.New("livestat: token source panicked")
+	defer func() {
+		s.mu.Lock()
+		s.inflight = nil
+		s.mu.Unlock()
+		close(f.done)
+	}()
+	f.tok, f.err = s.refresh(ctx)
+	if f.err == nil {
+		return
+	}
+	if ctx.Err() != nil {
+		f.abandoned = true
+		return
+	}
+	// An early refresh failed, but the cached token is still valid: keep
+	// serving it, and try again in a while rather than on every call.
+	if t := s.cur.Load(); t.freshFor(0) {
+		s.logger.WarnContext(ctx, "livestat: token refresh failed; using the cached token until it expires", "key", s.key, "expires_at", t.ExpiresAt, "error", f.err)
+		s.quietUntil.Store(time.Now().Add(refreshRetryInterval).UnixNano())
+		f.tok, f.err = *t, nil
+	}
 }
 
 // refresh loads the token from the store, or fetches and stores a new one.
@@ -263,7 +302,10 @@ func (s *CachingTokenSource) refresh(ctx context.Context) (Token, error) {
 		return Token{}, err
 	}
 	if t.AccessToken == "" {
-		return Token{}, fmt.Errorf("livestat: token source returned an empty token")
+		return Token{}, errors.New("livestat: token source returned an empty token")
+	}
+	if t.ExpiresAt.IsZero() {
+		return Token{}, errors.New("livestat: token source returned a token without ExpiresAt")
 	}
 	if err := s.store.Save(ctx, s.key, t); err != nil {
 		s.logger.WarnContext(ctx, "livestat: token store save failed; token cached in this process only", "key", s.key, "error", err)

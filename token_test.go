@@ -315,3 +315,134 @@ func TestTokenFormattingIsRedacted(t *testing.T) {
 		assert.Contains(t, s, "REDACTED")
 	}
 }
+
+func TestCustomSourceWithSharedStoreNeedsAnAppID(t *testing.T) {
+	store := NewMemoryTokenStore()
+	src := func(tok string) TokenSource {
+		return TokenSourceFunc(func(context.Context) (Token, error) {
+			return Token{AccessToken: tok, ExpiresAt: time.Now().Add(time.Hour)}, nil
+		})
+	}
+	_, err := NewClient(WithTokenSource(src("corpA-token")), WithTokenStore(store))
+	require.Error(t, err, "two corps' custom sources would share one key")
+	assert.Contains(t, err.Error(), "WithAppID")
+
+	a, err := NewClient(WithTokenSource(src("corpA-token")), WithTokenStore(store), WithAppID("corpA/1000002"))
+	require.NoError(t, err)
+	b, err := NewClient(WithTokenSource(src("corpB-token")), WithTokenStore(store), WithAppID("corpB/1000002"))
+	require.NoError(t, err)
+	ctx := context.Background()
+	ta, err := a.tokens.Token(ctx)
+	require.NoError(t, err)
+	tb, err := b.tokens.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "corpA-token", ta.AccessToken)
+	assert.Equal(t, "corpB-token", tb.AccessToken, "corp B never gets corp A's token")
+}
+
+func TestLeaderFailureIsSharedNotReplayedByEachWaiter(t *testing.T) {
+	// gettoken times out (the attempt's timeout, not the caller's
+	// context): the waiters share that failure instead of each leading a
+	// refresh of its own in turn.
+	src := &countingSource{ttl: time.Hour, gate: make(chan struct{}), err: &TransportError{Vendor: VendorWeCom, Endpoint: "gettoken", Err: context.DeadlineExceeded}}
+	cts := NewCachingTokenSource(src, CachingOptions{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := cts.Token(context.Background())
+			errs <- err
+		}()
+	}
+	for src.n.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the others park on the flight
+	close(src.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	assert.LessOrEqual(t, src.n.Load(), int32(2), "one fetch (two if a caller arrived after the first flight ended), not one per waiter")
+}
+
+type panickingSource struct{ calls atomic.Int32 }
+
+func (p *panickingSource) Token(context.Context) (Token, error) {
+	if p.calls.Add(1) == 1 {
+		panic("token service bug")
+	}
+	return Token{AccessToken: "tok-after-panic", ExpiresAt: time.Now().Add(time.Hour)}, nil
+}
+
+func TestPanickingSourceDoesNotWedgeTheCache(t *testing.T) {
+	cts := NewCachingTokenSource(&panickingSource{}, CachingOptions{})
+	func() {
+		defer func() { assert.NotNil(t, recover(), "the panic reaches the caller") }()
+		_, _ = cts.Token(context.Background())
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tok, err := cts.Token(ctx)
+	require.NoError(t, err, "the next caller is not stuck behind the dead flight")
+	assert.Equal(t, "tok-after-panic", tok.AccessToken)
+}
+
+func TestFailedEarlyRefreshKeepsAValidToken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: time.Hour}
+		logs := &syncBuffer{}
+		cts := NewCachingTokenSource(src, CachingOptions{RefreshMargin: 10 * time.Minute, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+		ctx := context.Background()
+		tok, err := cts.Token(ctx)
+		require.NoError(t, err)
+
+		time.Sleep(55 * time.Minute) // inside the margin, not expired
+		src.err = errors.New("gettoken: system busy")
+		got, err := cts.Token(ctx)
+		require.NoError(t, err, "a blip in gettoken does not fail calls while the token is valid")
+		assert.Equal(t, tok.AccessToken, got.AccessToken)
+		assert.Contains(t, logs.String(), "token refresh failed")
+		n := src.n.Load()
+		_, _ = cts.Token(ctx)
+		assert.Equal(t, n, src.n.Load(), "no new attempt within the quiet interval")
+
+		time.Sleep(6 * time.Minute) // expired now
+		_, err = cts.Token(ctx)
+		assert.Error(t, err, "an expired token is never served")
+	})
+}
+
+func TestTokenWithoutExpiryIsRejected(t *testing.T) {
+	cts := NewCachingTokenSource(TokenSourceFunc(func(context.Context) (Token, error) {
+		return Token{AccessToken: "x"}, nil
+	}), CachingOptions{})
+	_, err := cts.Token(context.Background())
+	assert.ErrorContains(t, err, "ExpiresAt")
+}
+
+func TestZeroMarginRefreshesOnlyAtExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: time.Hour}
+		c, err := NewClient(WithTokenSource(src), WithRefreshMargin(0))
+		require.NoError(t, err)
+		ctx := context.Background()
+		_, _ = c.tokens.Token(ctx)
+		time.Sleep(59*time.Minute + 59*time.Second)
+		_, _ = c.tokens.Token(ctx)
+		assert.EqualValues(t, 1, src.n.Load(), "WithRefreshMargin(0) means no margin, not the default")
+	})
+}
+
+func TestZeroValueMemoryTokenStore(t *testing.T) {
+	var s MemoryTokenStore
+	ctx := context.Background()
+	require.NoError(t, s.Save(ctx, "k", Token{AccessToken: "a", ExpiresAt: time.Now().Add(time.Hour)}))
+	tok, ok, err := s.Load(ctx, "k")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "a", tok.AccessToken)
+}
