@@ -122,7 +122,9 @@ func TestFlagDecoding(t *testing.T) {
 		assert.Equal(t, want, bool(f), in)
 	}
 	var f Flag
-	assert.Error(t, f.UnmarshalJSON([]byte(`2`)))
+	require.NoError(t, f.UnmarshalJSON([]byte(`2`)))
+	assert.True(t, bool(f), "a non-zero value counts as true")
+	assert.Error(t, f.UnmarshalJSON([]byte(`"yes"`)))
 	b, _ := Flag(true).MarshalJSON()
 	assert.Equal(t, "1", string(b), "flags encode back to the API's 0/1")
 }

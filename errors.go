@@ -33,8 +33,9 @@ var (
 	// ErrServerBusy: the vendor is temporarily unable to answer (WeCom -1,
 	// HTTP 5xx).
 	ErrServerBusy = errors.New("livestat: server busy")
-	// ErrInvalidArgument: the request was rejected before sending, or the
-	// vendor said a parameter is wrong.
+	// ErrInvalidArgument: the request was rejected before sending, or
+	// WeCom said a parameter is wrong (40058 and friends). Nuoyun's code
+	// 400 says only "failed", so it is an *APIError without a category.
 	ErrInvalidArgument = errors.New("livestat: invalid argument")
 	// ErrPermissionDenied: the app may not call this API (WeCom 48002 and
 	// friends).

@@ -186,6 +186,9 @@ type UserDurationPage struct {
 	// Page and PageSize are those of the request that fetched this page.
 	Page     int `json:"-"`
 	PageSize int `json:"-"`
+	// UpdateTimeEnd is the update_time_end the page was asked with: the
+	// iterators pin a zero one to the iteration's start (see UserDurations).
+	UpdateTimeEnd UnixTime `json:"-"`
 }
 
 // UserDurationData is a page's rows and the total row count.
@@ -258,7 +261,7 @@ func (s *NuoyunService) GetUserDurations(ctx context.Context, req UserDurationRe
 	if err != nil {
 		return nil, err
 	}
-	p.Page, p.PageSize = req.Page, req.PageSize
+	p.Page, p.PageSize, p.UpdateTimeEnd = req.Page, req.PageSize, req.UpdateTimeEnd
 	return p, nil
 }
 
@@ -359,8 +362,9 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 // at req.Page (default 1) with req.PageSize rows each (default
 // MaxNuoyunPageSize). It follows the same rules as UserDurations, and each
 // page's List has the rows already yielded on earlier pages removed (Total
-// is left as the server sent it). Save a page's Page after processing it to
-// resume from the next one later.
+// is left as the server sent it). To resume later, save a page's Page and
+// UpdateTimeEnd after processing it, and start again with Page+1 and the
+// same UpdateTimeEnd, so that the pages line up with the first run's.
 func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationRequest) iter.Seq2[*UserDurationPage, error] {
 	return func(yield func(*UserDurationPage, error) bool) {
 		p, err := s.iteration(req)

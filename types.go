@@ -3,6 +3,7 @@ package livestat
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -29,15 +30,21 @@ func (u UnixTime) Time() time.Time {
 // 1, true and false, and encodes back to 0 or 1 as the API sends it.
 type Flag bool
 
-// UnmarshalJSON accepts 0/1, "0"/"1", true/false and null.
+// UnmarshalJSON accepts 0/1, "0"/"1", true/false and null. Any other
+// integer counts as true (non-zero), so that one odd value does not fail a
+// whole page; anything else is an error.
 func (f *Flag) UnmarshalJSON(b []byte) error {
-	switch string(bytes.Trim(b, `"`)) {
+	switch s := string(bytes.Trim(b, `"`)); s {
 	case "1", "true":
 		*f = true
 	case "0", "false", "null", "":
 		*f = false
 	default:
-		return fmt.Errorf("livestat: want 0 or 1, got %.20s", b)
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("livestat: want 0 or 1, got %.20s", b)
+		}
+		*f = n != 0
 	}
 	return nil
 }
@@ -55,7 +62,7 @@ type ViewerKind string
 
 // The kinds of rows the endpoints return.
 const (
-	KindUser         ViewerKind = "user"          // corp living: a corp member; Nuoyun: a viewer
+	KindUser         ViewerKind = "user"          // corp living: a corp member (the CLI also tags Nuoyun rows "user")
 	KindExternalUser ViewerKind = "external_user" // corp living: an external contact
 	KindStudent      ViewerKind = "student"       // school living
 	KindParent       ViewerKind = "parent"        // school living
