@@ -31,7 +31,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -149,6 +148,9 @@ func run(ctx context.Context, args []string, sio stdio) int {
 	if err == nil {
 		c, err = clientFromEnv(sio.getenv, cmd.vendor)
 	}
+	if err == nil && co.out != "" {
+		err = checkOut(co.out)
+	}
 	if err != nil {
 		fmt.Fprintf(sio.stderr, "livestat %s: %s\n\n", name, oneLine(err.Error()))
 		fmt.Fprint(sio.stderr, commandUsage(cmd, fs))
@@ -166,7 +168,7 @@ type commonFlags struct {
 
 func (co *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&co.format, "format", "", "`FORMAT`: jsonl, csv or table (default: table when stdout is a terminal, jsonl otherwise)")
-	fs.StringVar(&co.out, "out", "", "write to `FILE` instead of stdout; it appears only when the export is complete")
+	fs.StringVar(&co.out, "out", "", "write to `FILE` instead of stdout; a regular file is replaced only when the export is complete (a FIFO, a device or /dev/stdout is written as rows arrive)")
 	fs.DurationVar(&co.timeout, "timeout", 0, "a deadline for the whole command: a Go `DURATION` such as 30s or 5m (default: none)")
 }
 
@@ -198,11 +200,12 @@ func export(ctx context.Context, cmd *command, c *livestat.Client, co commonFlag
 	}
 
 	dst := sio.stdout
-	var file *atomicFile
+	var file *outFile
 	if co.out != "" {
+		// Before anything is sent, so that a mistake costs no download.
 		var err error
-		if file, err = createAtomic(co.out); err != nil {
-			fmt.Fprintf(sio.stderr, "livestat %s: %s\n", cmd.name, oneLine(err.Error()))
+		if file, err = openOut(ctx, co.out); err != nil {
+			fmt.Fprintln(sio.stderr, failureLine(cmd.name, err, co, 0, false))
 			return exitFailure
 		}
 		defer file.abort() // a no-op after commit
@@ -223,14 +226,16 @@ func export(ctx context.Context, cmd *command, c *livestat.Client, co commonFlag
 	}
 	prog.clear()
 	if err != nil {
-		fmt.Fprintln(sio.stderr, failureLine(cmd.name, err, co, out.rows, file != nil))
+		fmt.Fprintln(sio.stderr, failureLine(cmd.name, err, co, out.flushed, file != nil && file.replaces()))
 		return exitFailure
 	}
 	return exitOK
 }
 
-// failureLine is the one line that tells what failed.
-func failureLine(name string, err error, co commonFlags, rows int, toFile bool) string {
+// failureLine is the one line that tells what failed. rows is the number
+// of rows the output took; replaced says that --out FILE appears only on
+// success.
+func failureLine(name string, err error, co commonFlags, rows int, replaced bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "livestat %s: ", name)
 	var apiErr *livestat.APIError
@@ -240,10 +245,19 @@ func failureLine(name string, err error, co commonFlags, rows int, toFile bool) 
 		if apiErr.Vendor == livestat.VendorNuoyun {
 			code = "code"
 		}
-		fmt.Fprintf(&b, "%s %s failed: %s %d: %s", apiErr.Vendor, apiErr.Endpoint, code, apiErr.Code, apiErr.Message)
+		// livestat names Nuoyun endpoints "nuoyun/...": say the vendor once.
+		endpoint := strings.TrimPrefix(apiErr.Endpoint, string(apiErr.Vendor)+"/")
+		fmt.Fprintf(&b, "%s %s failed: %s %d: %s", apiErr.Vendor, endpoint, code, apiErr.Code, apiErr.Message)
 		if errors.Is(err, livestat.ErrInvalidCredentials) {
 			b.WriteString(" (check WECOM_CORP_ID and WECOM_CORP_SECRET)")
 		}
+	case isWriteError(err):
+		// How much the destination took before it failed is not known.
+		fmt.Fprintf(&b, "cannot write the output: %v", err)
+		if replaced {
+			fmt.Fprintf(&b, "; %s was not written", co.out)
+		}
+		return oneLine(b.String())
 	case errors.Is(err, context.DeadlineExceeded) && co.timeout > 0:
 		fmt.Fprintf(&b, "timed out after %s (--timeout): %s", co.timeout, strings.TrimPrefix(err.Error(), "livestat: "))
 	case errors.Is(err, context.Canceled):
@@ -252,7 +266,7 @@ func failureLine(name string, err error, co commonFlags, rows int, toFile bool) 
 		b.WriteString(strings.TrimPrefix(err.Error(), "livestat: "))
 	}
 	switch {
-	case toFile:
+	case replaced:
 		fmt.Fprintf(&b, "; %s was not written", co.out)
 	case rows > 0:
 		fmt.Fprintf(&b, "; the output is incomplete (%d rows were written)", rows)
@@ -266,23 +280,24 @@ func oneLine(s string) string {
 }
 
 // clientFromEnv builds the client from the environment. vendor says whose
-// credentials are required.
+// credentials and base URL the command uses; the other vendor's variables
+// are not read.
 func clientFromEnv(getenv func(string) string, vendor livestat.Vendor) (*livestat.Client, error) {
 	var opts []livestat.Option
-	if u := getenv("WECOM_BASE_URL"); u != "" {
-		opts = append(opts, livestat.WithWeComBaseURL(u))
-	}
-	if u := getenv("NUOYUN_BASE_URL"); u != "" {
-		opts = append(opts, livestat.WithNuoyunBaseURL(u))
-	}
 	switch vendor {
 	case livestat.VendorWeCom:
+		if u := getenv("WECOM_BASE_URL"); u != "" {
+			opts = append(opts, livestat.WithWeComBaseURL(u))
+		}
 		id, secret := getenv("WECOM_CORP_ID"), getenv("WECOM_CORP_SECRET")
 		if id == "" || secret == "" {
 			return nil, usagef("WECOM_CORP_ID and WECOM_CORP_SECRET must be set")
 		}
 		opts = append(opts, livestat.WithWeComApp(id, secret))
 	case livestat.VendorNuoyun:
+		if u := getenv("NUOYUN_BASE_URL"); u != "" {
+			opts = append(opts, livestat.WithNuoyunBaseURL(u))
+		}
 		o, err := nuoyunAuthFromEnv(getenv)
 		if err != nil {
 			return nil, err
@@ -291,9 +306,26 @@ func clientFromEnv(getenv func(string) string, vendor livestat.Vendor) (*livesta
 	}
 	c, err := livestat.NewClient(opts...)
 	if err != nil {
-		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "livestat: "))
+		return nil, usagef("%s", envMessage(err))
 	}
 	return c, nil
+}
+
+// envMessage words an error of livestat.NewClient for the command line:
+// the environment variable is named instead of the Go option it was given
+// to, and the CLI has no way to allow http:// off loopback, so none is
+// suggested.
+func envMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "livestat: ")
+	for _, v := range [...]struct{ option, env string }{
+		{"WithWeComBaseURL: ", "WECOM_BASE_URL: "},
+		{"WithNuoyunBaseURL: ", "NUOYUN_BASE_URL: "},
+	} {
+		if rest, ok := strings.CutPrefix(msg, v.option); ok {
+			msg = v.env + rest
+		}
+	}
+	return strings.Replace(msg, " (or with WithInsecureHTTP)", "", 1)
 }
 
 func mainUsage() string {
@@ -318,7 +350,9 @@ Commands:
 const commonHelp = `
 Common flags (after the command name):
   --format jsonl|csv|table   default: table when stdout is a terminal, jsonl otherwise
-  --out FILE                 write to FILE; it appears only when the export is complete
+  --out FILE                 write to FILE; a regular file is replaced only when the
+                             export is complete (a FIFO, a device or /dev/stdout is
+                             written as rows arrive)
   --timeout DURATION         a deadline for the whole command (e.g. 30s, 5m)
 
 Environment:
@@ -347,41 +381,4 @@ func commandUsage(cmd *command, fs *flag.FlagSet) string {
 	b.WriteString("\n")
 	b.WriteString(commonHelp[strings.Index(commonHelp, "\nEnvironment:"):])
 	return b.String()
-}
-
-// atomicFile is an output file that appears under its name only when
-// complete: it is written as a temporary file in the same directory and
-// renamed on commit.
-type atomicFile struct {
-	*os.File
-	name string
-	done bool
-}
-
-func createAtomic(name string) (*atomicFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return nil, err
-	}
-	return &atomicFile{File: f, name: name}, nil
-}
-
-func (f *atomicFile) commit() error {
-	if err := f.File.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.File.Name(), f.name); err != nil {
-		return err
-	}
-	f.done = true
-	return nil
-}
-
-func (f *atomicFile) abort() {
-	if f.done {
-		return
-	}
-	f.File.Close()
-	os.Remove(f.File.Name())
-	f.done = true
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -32,13 +33,16 @@ type output struct {
 	prog   *progress
 	csv    *csv.Writer
 	enc    bytes.Buffer // scratch for one row's JSON
-	rows   int          // rows written so far
-	pages  int
-	footer bool // write a row count at the end (tables)
+	rows   int          // rows handed to the writer so far
+	// flushed is the number of rows the destination took: rows counts
+	// only once they were flushed without error.
+	flushed int
+	pages   int
+	footer  bool // write a row count at the end (tables)
 }
 
 func newOutput(w io.Writer, format string, prog *progress) *output {
-	o := &output{w: bufio.NewWriterSize(w, 64<<10), format: format, prog: prog}
+	o := &output{w: bufio.NewWriterSize(destination{w}, 64<<10), format: format, prog: prog}
 	if format == formatCSV {
 		o.csv = csv.NewWriter(o.w)
 	}
@@ -56,9 +60,18 @@ func (o *output) endPage(total int) error {
 		}
 	}
 	o.prog.clear() // so rows and the progress line do not mix on one terminal
-	err := o.w.Flush()
+	err := o.flush()
 	o.prog.update(o.pages, o.rows, total)
 	return err
+}
+
+// flush writes out the buffered rows.
+func (o *output) flush() error {
+	if err := o.w.Flush(); err != nil {
+		return err
+	}
+	o.flushed = o.rows
+	return nil
 }
 
 // close ends the output after the last page.
@@ -77,7 +90,31 @@ func (o *output) close() error {
 			return err
 		}
 	}
-	return o.w.Flush()
+	return o.flush()
+}
+
+// destination is where output writes: its errors are writeErrors, told
+// apart from the errors of getting the rows wherever they surface (bufio
+// and encoding/csv pass them on as they are).
+type destination struct{ w io.Writer }
+
+func (d destination) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	if err != nil {
+		err = &writeError{err}
+	}
+	return n, err
+}
+
+// writeError is a failure to write the output: a full disk, a closed pipe.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+func isWriteError(err error) bool {
+	_, ok := errors.AsType[*writeError](err)
+	return ok
 }
 
 // column is a table column.
@@ -237,7 +274,7 @@ func stream[P, T any](o *output, s *sheet[T], pages iter.Seq2[P, error], lists f
 			// Rows of the pages before the failure are already out;
 			// flush what is buffered so the output ends on a row boundary.
 			o.prog.clear()
-			o.w.Flush()
+			o.flush()
 			return err
 		}
 		for _, l := range lists(p) {

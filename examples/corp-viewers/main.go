@@ -3,8 +3,9 @@
 //
 //	WECOM_CORP_ID=ww... WECOM_CORP_SECRET=... go run ./examples/corp-viewers -living-id LIVINGID
 //
-// Without WECOM_CORP_ID and WECOM_CORP_SECRET it runs offline, against a
-// livestattest fake server with generated viewers.
+// WECOM_BASE_URL, when set, replaces https://qyapi.weixin.qq.com (a proxy,
+// a local fake). Without WECOM_CORP_ID and WECOM_CORP_SECRET it runs
+// offline, against a livestattest fake server with generated viewers.
 package main
 
 import (
@@ -41,12 +42,20 @@ func realMain(ctx context.Context, args []string, w io.Writer, getenv func(strin
 	}
 
 	var c *livestat.Client
-	if corpID, secret := getenv("WECOM_CORP_ID"), getenv("WECOM_CORP_SECRET"); corpID != "" && secret != "" {
+	corpID, secret := getenv("WECOM_CORP_ID"), getenv("WECOM_CORP_SECRET")
+	if (corpID == "") != (secret == "") {
+		return errors.New("set both WECOM_CORP_ID and WECOM_CORP_SECRET, or neither")
+	}
+	if corpID != "" {
 		if *livingID == "" {
 			return errors.New("-living-id is required")
 		}
+		opts := []livestat.Option{livestat.WithWeComApp(corpID, secret)}
+		if u := getenv("WECOM_BASE_URL"); u != "" {
+			opts = append(opts, livestat.WithWeComBaseURL(u))
+		}
 		var err error
-		if c, err = livestat.NewClient(livestat.WithWeComApp(corpID, secret)); err != nil {
+		if c, err = livestat.NewClient(opts...); err != nil {
 			return err
 		}
 	} else {

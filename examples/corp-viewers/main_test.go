@@ -44,3 +44,26 @@ func TestRealAPIPathNeedsALivingID(t *testing.T) {
 	err := realMain(context.Background(), nil, &bytes.Buffer{}, func(k string) string { return env[k] })
 	assert.ErrorContains(t, err, "-living-id is required")
 }
+
+// With credentials, the program talks to WECOM_BASE_URL when it is set.
+func TestRealAPIPathHonoursWeComBaseURL(t *testing.T) {
+	srv := livestattest.NewServer(t, livestattest.Options{Living: map[string][]livestat.LivingViewer{"L": {
+		{Kind: livestat.KindUser, UserID: "zhangsan", WatchTime: 90},
+	}}})
+	env := map[string]string{"WECOM_CORP_ID": srv.CorpID(), "WECOM_CORP_SECRET": srv.CorpSecret(), "WECOM_BASE_URL": srv.URL()}
+	var out bytes.Buffer
+	require.NoError(t, realMain(context.Background(), []string{"-living-id", "L"}, &out, func(k string) string { return env[k] }))
+	assert.Contains(t, out.String(), "zhangsan")
+	assert.Contains(t, out.String(), "1 viewers: ")
+	assert.Equal(t, 1, srv.Calls(livestattest.WatchStat))
+}
+
+// Half the credentials is a mistake, not a reason to run offline.
+func TestHalfTheCredentialsIsAnError(t *testing.T) {
+	for _, env := range []map[string]string{{"WECOM_CORP_ID": "ww1"}, {"WECOM_CORP_SECRET": "s"}} {
+		var out bytes.Buffer
+		err := realMain(context.Background(), []string{"-living-id", "L"}, &out, func(k string) string { return env[k] })
+		assert.ErrorContains(t, err, "set both WECOM_CORP_ID and WECOM_CORP_SECRET, or neither", env)
+		assert.Empty(t, out.String(), env)
+	}
+}

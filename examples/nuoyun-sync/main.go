@@ -20,8 +20,10 @@
 // This example appends rows to a JSON Lines file; put your database upsert
 // in its place (storeRows).
 //
-// Without NUOYUN_APP_KEY it runs offline, against a livestattest fake server
-// with generated rows, keeping its files in a temporary directory.
+// NUOYUN_BASE_URL, when set, replaces https://gateway.nuoyunapi.com. Without
+// NUOYUN_APP_KEY and NUOYUN_APP_SECRET it runs offline, against a
+// livestattest fake server with generated rows, keeping its files in a
+// temporary directory.
 package main
 
 import (
@@ -55,7 +57,11 @@ func main() {
 const offlineUserSpaceID = 34043700
 
 func realMain(ctx context.Context, args []string, w io.Writer, getenv func(string) string) error {
-	offline := getenv("NUOYUN_APP_KEY") == ""
+	key, secret := getenv("NUOYUN_APP_KEY"), getenv("NUOYUN_APP_SECRET")
+	if (key == "") != (secret == "") {
+		return errors.New("set both NUOYUN_APP_KEY and NUOYUN_APP_SECRET, or neither")
+	}
+	offline := key == ""
 	dir := "."
 	if offline {
 		dir = filepath.Join(os.TempDir(), "livestat-nuoyun-sync-offline")
@@ -72,7 +78,7 @@ func realMain(ctx context.Context, args []string, w io.Writer, getenv func(strin
 
 	var c *livestat.Client
 	if offline {
-		fmt.Fprintf(w, "No NUOYUN_APP_KEY: using a fake server with sample rows; files in %s\n", dir)
+		fmt.Fprintf(w, "No NUOYUN_APP_KEY/NUOYUN_APP_SECRET: using a fake server with sample rows; files in %s\n", dir)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
@@ -86,7 +92,7 @@ func realMain(ctx context.Context, args []string, w io.Writer, getenv func(strin
 			return errors.New("NUOYUN_USER_SPACE_ID must be set to the account's wechat_user_space_id")
 		}
 		cfg.userSpaceID = id
-		opts := []livestat.Option{livestat.WithNuoyunAuth(livestat.NewSignAuthorizer(getenv("NUOYUN_APP_KEY"), getenv("NUOYUN_APP_SECRET")))}
+		opts := []livestat.Option{livestat.WithNuoyunAuth(livestat.NewSignAuthorizer(key, secret))}
 		if u := getenv("NUOYUN_BASE_URL"); u != "" {
 			opts = append(opts, livestat.WithNuoyunBaseURL(u))
 		}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,4 +100,42 @@ func storedKeys(t *testing.T, path string) map[[2]livestat.FlexInt]bool {
 	}
 	require.NoError(t, sc.Err())
 	return keys
+}
+
+// With NUOYUN_APP_KEY and NUOYUN_APP_SECRET, the program signs its requests
+// and talks to NUOYUN_BASE_URL when it is set.
+func TestRealAPIPath(t *testing.T) {
+	srv := livestattest.NewServer(t, livestattest.Options{
+		Nuoyun: livestattest.GenerateDurations(30, 3), NuoyunUserSpaceID: 42,
+		NuoyunAppKey: "key-1", NuoyunAppSecret: "secret-1",
+	})
+	dir := t.TempDir()
+	args := []string{"-checkpoint", filepath.Join(dir, "cp.json"), "-out", filepath.Join(dir, "rows.jsonl")}
+	env := map[string]string{
+		"NUOYUN_APP_KEY": srv.NuoyunAppKey(), "NUOYUN_APP_SECRET": srv.NuoyunAppSecret(),
+		"NUOYUN_BASE_URL": srv.URL(), "NUOYUN_USER_SPACE_ID": "42",
+	}
+	var out bytes.Buffer
+	require.NoError(t, realMain(context.Background(), args, &out, func(k string) string { return env[k] }))
+	assert.Contains(t, out.String(), "30 rows stored")
+	assert.Len(t, storedKeys(t, filepath.Join(dir, "rows.jsonl")), 30)
+}
+
+// Half the credentials is a mistake: neither offline mode nor requests
+// signed with an empty secret.
+func TestHalfTheCredentialsIsAnError(t *testing.T) {
+	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: livestattest.GenerateDurations(3, 1), NuoyunUserSpaceID: 42})
+	for _, half := range []map[string]string{{"NUOYUN_APP_KEY": "key-1"}, {"NUOYUN_APP_SECRET": "secret-1"}} {
+		dir := t.TempDir()
+		args := []string{"-checkpoint", filepath.Join(dir, "cp.json"), "-out", filepath.Join(dir, "rows.jsonl")}
+		env := map[string]string{"NUOYUN_BASE_URL": srv.URL(), "NUOYUN_USER_SPACE_ID": "42"}
+		maps.Copy(env, half)
+		var out bytes.Buffer
+		err := realMain(context.Background(), args, &out, func(k string) string { return env[k] })
+		assert.ErrorContains(t, err, "set both NUOYUN_APP_KEY and NUOYUN_APP_SECRET, or neither", half)
+		assert.Empty(t, out.String(), half)
+		assert.Equal(t, 0, srv.TotalCalls(), "nothing sent")
+		entries, _ := os.ReadDir(dir)
+		assert.Empty(t, entries, "no files written")
+	}
 }

@@ -5,9 +5,10 @@
 //
 // Classes are the department ids (partyids) WeCom reports; a student in
 // several departments counts in each. Only students and parents who follow
-// 「学校通知」 are counted as absent. Without WECOM_CORP_ID and
-// WECOM_CORP_SECRET it runs offline, against a livestattest fake server with a
-// generated school of 90 students.
+// 「学校通知」 are counted as absent. WECOM_BASE_URL, when set, replaces
+// https://qyapi.weixin.qq.com (a proxy, a local fake). Without WECOM_CORP_ID
+// and WECOM_CORP_SECRET it runs offline, against a livestattest fake server
+// with a generated school of 90 students.
 package main
 
 import (
@@ -45,12 +46,20 @@ func realMain(ctx context.Context, args []string, w io.Writer, getenv func(strin
 		return err
 	}
 	var c *livestat.Client
-	if corpID, secret := getenv("WECOM_CORP_ID"), getenv("WECOM_CORP_SECRET"); corpID != "" && secret != "" {
+	corpID, secret := getenv("WECOM_CORP_ID"), getenv("WECOM_CORP_SECRET")
+	if (corpID == "") != (secret == "") {
+		return errors.New("set both WECOM_CORP_ID and WECOM_CORP_SECRET, or neither")
+	}
+	if corpID != "" {
 		if *livingID == "" {
 			return errors.New("-living-id is required")
 		}
+		opts := []livestat.Option{livestat.WithWeComApp(corpID, secret)}
+		if u := getenv("WECOM_BASE_URL"); u != "" {
+			opts = append(opts, livestat.WithWeComBaseURL(u))
+		}
 		var err error
-		if c, err = livestat.NewClient(livestat.WithWeComApp(corpID, secret)); err != nil {
+		if c, err = livestat.NewClient(opts...); err != nil {
 			return err
 		}
 	} else {

@@ -58,3 +58,27 @@ func TestAttendanceFailsWholly(t *testing.T) {
 	assert.ErrorContains(t, err, "absentees")
 	assert.Nil(t, got, "no half report")
 }
+
+// With credentials, the program talks to WECOM_BASE_URL when it is set.
+func TestRealAPIPathHonoursWeComBaseURL(t *testing.T) {
+	srv := livestattest.NewServer(t, livestattest.Options{School: map[string]livestattest.School{"L": {
+		Watchers:  []livestat.SchoolWatcher{{Kind: livestat.KindStudent, StudentUserID: "s1", PartyIDs: []int64{42}, WatchTime: 600}},
+		Absentees: []livestat.SchoolAbsentee{{Kind: livestat.KindStudent, StudentUserID: "s2", PartyIDs: []int64{42}}},
+	}}})
+	env := map[string]string{"WECOM_CORP_ID": srv.CorpID(), "WECOM_CORP_SECRET": srv.CorpSecret(), "WECOM_BASE_URL": srv.URL()}
+	var out bytes.Buffer
+	require.NoError(t, realMain(context.Background(), []string{"-living-id", "L"}, &out, func(k string) string { return env[k] }))
+	assert.Regexp(t, `(?m)^\s*42\s+1\s+1\s+50%\s+10m0s\s`, out.String())
+	assert.Equal(t, 1, srv.Calls(livestattest.SchoolWatchStat))
+	assert.Equal(t, 1, srv.Calls(livestattest.SchoolUnwatchStat))
+}
+
+// Half the credentials is a mistake, not a reason to run offline.
+func TestHalfTheCredentialsIsAnError(t *testing.T) {
+	for _, env := range []map[string]string{{"WECOM_CORP_ID": "ww1"}, {"WECOM_CORP_SECRET": "s"}} {
+		var out bytes.Buffer
+		err := realMain(context.Background(), []string{"-living-id", "L"}, &out, func(k string) string { return env[k] })
+		assert.ErrorContains(t, err, "set both WECOM_CORP_ID and WECOM_CORP_SECRET, or neither", env)
+		assert.Empty(t, out.String(), env)
+	}
+}
