@@ -34,7 +34,7 @@ type RequestAuthorizer interface {
 // may change. livestat makes a fresh one for every attempt.
 type AuthRequest struct {
 	Vendor   Vendor
-	Endpoint string // e.g. "nuoyun/getAccountUserDurationList"
+	Endpoint string // e.g. "RoomRounds/getAccountUserDurationList"
 	Method   string
 	Path     string // below the base URL, e.g. "/Api/RoomRounds/..."
 

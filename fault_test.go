@@ -317,7 +317,7 @@ func uniq(ids []string) []string {
 // is viewer (i+1)*100+j.
 func nuoyunFaultEndpoint() *faultEndpoint {
 	return &faultEndpoint{
-		name:  "nuoyun/getAccountUserDurationList",
+		name:  "RoomRounds/getAccountUserDurationList",
 		short: "nuoyun",
 		path:  pathUserDurations,
 		opts:  []Option{WithNuoyunAuth(NewSignAuthorizer("appkey-test", faultNuoyunSecret))},

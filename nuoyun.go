@@ -154,7 +154,7 @@ type UserDurationRequest struct {
 }
 
 const (
-	epUserDurations   = "nuoyun/getAccountUserDurationList"
+	epUserDurations   = "RoomRounds/getAccountUserDurationList"
 	pathUserDurations = "/Api/RoomRounds/getAccountUserDurationList/2.0.0"
 )
 

@@ -245,9 +245,7 @@ func failureLine(name string, err error, co commonFlags, rows int, replaced bool
 		if apiErr.Vendor == livestat.VendorNuoyun {
 			code = "code"
 		}
-		// livestat names Nuoyun endpoints "nuoyun/...": say the vendor once.
-		endpoint := strings.TrimPrefix(apiErr.Endpoint, string(apiErr.Vendor)+"/")
-		fmt.Fprintf(&b, "%s %s failed: %s %d: %s", apiErr.Vendor, endpoint, code, apiErr.Code, apiErr.Message)
+		fmt.Fprintf(&b, "%s %s failed: %s %d: %s", apiErr.Vendor, apiErr.Endpoint, code, apiErr.Code, apiErr.Message)
 		if errors.Is(err, livestat.ErrInvalidCredentials) {
 			b.WriteString(" (check WECOM_CORP_ID and WECOM_CORP_SECRET)")
 		}

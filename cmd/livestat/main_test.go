@@ -569,7 +569,7 @@ func TestNuoyunDurationsFailures(t *testing.T) {
 		{"window backwards", []string{"nuoyun-durations", "--user-space-id", "1", "--update-time-start", "20", "--update-time-end", "10"}, nil, 2, "--update-time-start is after --update-time-end"},
 		{"not a number", []string{"nuoyun-durations", "--user-space-id", "abc"}, nil, 2, "invalid value"},
 		{"half the credentials", []string{"nuoyun-durations", "--user-space-id", "34043700"}, map[string]string{"NUOYUN_APP_SECRET": ""}, 2, "set both NUOYUN_APP_KEY and NUOYUN_APP_SECRET"},
-		{"unknown account", []string{"nuoyun-durations", "--user-space-id", "1"}, nil, 1, "livestat nuoyun-durations: nuoyun getAccountUserDurationList failed: code 400: 用户不存在"},
+		{"unknown account", []string{"nuoyun-durations", "--user-space-id", "1"}, nil, 1, "livestat nuoyun-durations: nuoyun RoomRounds/getAccountUserDurationList failed: code 400: 用户不存在"},
 		{"wrong secret", []string{"nuoyun-durations", "--user-space-id", "34043700"}, map[string]string{"NUOYUN_APP_SECRET": "not-it"}, 1, "code 400: 签名验证失败"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
