@@ -297,22 +297,9 @@ func FuzzPager(f *testing.F) {
 				}
 				return &pages[n], nil
 			},
-			next: func(_ string, pg *fuzzPage) (string, bool) { return pg.next, pg.more },
-			rows: func(pg *fuzzPage, yield func(fuzzRow) bool) bool {
-				n := pageIndex(pages, pg)
-				for i := range pg.rows {
-					if !yield(fuzzRow{n, i}) {
-						return false
-					}
-				}
-				return true
-			},
-			onPage: func(pg *fuzzPage) error {
-				if pg.reject {
-					return &PaginationError{Endpoint: "fuzz", Reason: "rejected"}
-				}
-				return nil
-			},
+			next:     func(_ string, pg *fuzzPage) (string, bool) { return pg.next, pg.more },
+			rows:     fuzzRows(pages),
+			onPage:   fuzzOnPage,
 			maxPages: maxPages,
 		}
 		var got []fuzzRow
@@ -440,22 +427,9 @@ func FuzzPagerReadAhead(f *testing.F) {
 				}
 				return get(n), nil
 			},
-			next: func(n int, pg *fuzzPage) (int, bool) { return n + 1, pg.more },
-			rows: func(pg *fuzzPage, yield func(fuzzRow) bool) bool {
-				n := pageIndex(pages, pg)
-				for i := range pg.rows {
-					if !yield(fuzzRow{n, i}) {
-						return false
-					}
-				}
-				return true
-			},
-			onPage: func(pg *fuzzPage) error {
-				if pg.reject {
-					return &PaginationError{Endpoint: "fuzz", Reason: "rejected"}
-				}
-				return nil
-			},
+			next:     func(n int, pg *fuzzPage) (int, bool) { return n + 1, pg.more },
+			rows:     fuzzRows(pages),
+			onPage:   fuzzOnPage,
 			at:       func(n int) int { return n },
 			count:    func(*fuzzPage) int { return int(count % 24) },
 			workers:  1 + int(workers%5),
@@ -508,4 +482,25 @@ func FuzzPagerReadAhead(f *testing.F) {
 			t.Fatalf("rows\n got %v\nwant %v (errors %v)", got, want, errs)
 		}
 	})
+}
+
+// fuzzRows lists a fuzzed page's rows as (page index, row index) pairs.
+func fuzzRows(pages []fuzzPage) func(*fuzzPage, func(fuzzRow) bool) bool {
+	return func(pg *fuzzPage, yield func(fuzzRow) bool) bool {
+		n := pageIndex(pages, pg)
+		for i := range pg.rows {
+			if !yield(fuzzRow{n, i}) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// fuzzOnPage rejects the pages the script marks as breaking the protocol.
+func fuzzOnPage(pg *fuzzPage) error {
+	if pg.reject {
+		return &PaginationError{Endpoint: "fuzz", Reason: "rejected"}
+	}
+	return nil
 }
