@@ -32,6 +32,15 @@ type WatchStatPage struct {
 // tells that; the number of rows does not.
 func (p *WatchStatPage) More() bool { return p.Ending != 1 }
 
+func (p *WatchStatPage) unsetPaging() { p.Ending = noStatus }
+
+func (p *WatchStatPage) missingPaging() string {
+	if p.Ending == noStatus {
+		return "ending"
+	}
+	return ""
+}
+
 // WatchStatInfo lists a page's viewers.
 type WatchStatInfo struct {
 	Users         []LivingViewer `json:"users"`          // corp members

@@ -204,6 +204,17 @@ func (p *UserDurationPage) More() bool {
 	return len(p.Data.List) > 0 && int64(p.Page)*int64(p.PageSize) < int64(p.Data.Total)
 }
 
+// unsetPaging marks the total absent. It stays so when data is {} or null,
+// or when total is null: none of these is a count.
+func (p *UserDurationPage) unsetPaging() { p.Data.Total = noStatus }
+
+func (p *UserDurationPage) missingPaging() string {
+	if p.Data.Total == noStatus {
+		return "data.total"
+	}
+	return ""
+}
+
 // LastPage returns the number of the last page, as Total and PageSize tell.
 func (p *UserDurationPage) LastPage() int {
 	if p.PageSize < 1 || p.Data.Total < 1 {

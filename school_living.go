@@ -30,6 +30,15 @@ type SchoolWatchStatPage struct {
 // More reports whether another page follows.
 func (p *SchoolWatchStatPage) More() bool { return p.HasMore != 0 }
 
+func (p *SchoolWatchStatPage) unsetPaging() { p.HasMore = noStatus }
+
+func (p *SchoolWatchStatPage) missingPaging() string {
+	if p.HasMore == noStatus {
+		return "has_more"
+	}
+	return ""
+}
+
 // SchoolWatchStatInfo lists a page's viewers by kind.
 type SchoolWatchStatInfo struct {
 	Students []SchoolWatcher `json:"students"`
@@ -74,6 +83,15 @@ type SchoolUnwatchStatPage struct {
 
 // More reports whether another page follows.
 func (p *SchoolUnwatchStatPage) More() bool { return p.HasMore != 0 }
+
+func (p *SchoolUnwatchStatPage) unsetPaging() { p.HasMore = noStatus }
+
+func (p *SchoolUnwatchStatPage) missingPaging() string {
+	if p.HasMore == noStatus {
+		return "has_more"
+	}
+	return ""
+}
 
 // SchoolUnwatchStatInfo lists a page's absentees by kind.
 type SchoolUnwatchStatInfo struct {
