@@ -60,7 +60,7 @@ const (
 // KindUser, UserID set) or an external contact (Kind KindExternalUser,
 // ExternalUserID, Type and Name set).
 type LivingViewer struct {
-	Kind           ViewerKind       `json:"-"`
+	Kind           ViewerKind       `json:"kind,omitempty"`
 	UserID         string           `json:"userid,omitempty"`
 	ExternalUserID string           `json:"external_userid,omitempty"`
 	Type           ExternalUserType `json:"type,omitempty"`

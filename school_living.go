@@ -49,7 +49,7 @@ type SchoolWatchStatInfo struct {
 // SchoolWatcher is one viewer of a school broadcast: a student, a parent
 // (with the student they belong to) or a visitor (a WeChat nickname only).
 type SchoolWatcher struct {
-	Kind          ViewerKind `json:"-"`
+	Kind          ViewerKind `json:"kind,omitempty"`
 	StudentUserID string     `json:"student_userid,omitempty"` // students and parents
 	ParentUserID  string     `json:"parent_userid,omitempty"`  // parents
 	Nickname      string     `json:"nickname,omitempty"`       // visitors
@@ -102,7 +102,7 @@ type SchoolUnwatchStatInfo struct {
 // SchoolAbsentee is a student or parent who did not watch. Only those who
 // follow 「学校通知」 are counted.
 type SchoolAbsentee struct {
-	Kind          ViewerKind `json:"-"`
+	Kind          ViewerKind `json:"kind,omitempty"`
 	StudentUserID string     `json:"student_userid"`
 	ParentUserID  string     `json:"parent_userid,omitempty"` // parents
 	PartyIDs      []int64    `json:"partyids,omitempty"`
