@@ -40,18 +40,19 @@ import (
 	"github.com/livestat/livestat"
 )
 
-// Endpoint names an endpoint of the fake as livestat names it in its errors
-// (livestat.APIError.Endpoint).
+// Endpoint names an endpoint of the fake as livestat names it in its errors:
+// string(ep) equals livestat.APIError.Endpoint (the values are livestat's
+// Endpoint constants).
 type Endpoint string
 
 // The endpoints a Server answers.
 const (
-	GetToken          Endpoint = "gettoken"
-	WatchStat         Endpoint = "living/get_watch_stat"
-	SchoolWatchStat   Endpoint = "school/living/get_watch_stat_v2"
-	SchoolUnwatchStat Endpoint = "school/living/get_unwatch_stat_v2"
+	GetToken          Endpoint = livestat.EndpointGetToken
+	WatchStat         Endpoint = livestat.EndpointWatchStat
+	SchoolWatchStat   Endpoint = livestat.EndpointSchoolWatchStat
+	SchoolUnwatchStat Endpoint = livestat.EndpointSchoolUnwatchStat
 	// NuoyunUserDurations is Nuoyun's getAccountUserDurationList.
-	NuoyunUserDurations Endpoint = "nuoyun/getAccountUserDurationList"
+	NuoyunUserDurations Endpoint = livestat.EndpointNuoyunUserDurations
 )
 
 // Default credentials of a Server when Options leave them empty.
