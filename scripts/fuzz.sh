@@ -16,7 +16,7 @@
 # It ends with a summary line per target (its elapsed time and executions, as
 # go test reports them) and exits non-zero, saying why, if anything fails:
 # a target, a target that did not fuzz, or this script itself.
-set -Eeuo pipefail
+set -euo pipefail
 trap 'echo "fuzz.sh: FAILED (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
