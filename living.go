@@ -21,7 +21,8 @@ type WatchStatRequest struct {
 // WatchStatPage is one reply of living/get_watch_stat.
 type WatchStatPage struct {
 	WeComStatus
-	// Ending is 1 on the last page, 0 when more follow. Use More.
+	// Ending is 1 on the last page, 0 when more follow. Use More. A reply
+	// without it is an error, not the last page.
 	Ending int `json:"ending"`
 	// NextKey is the cursor of the following page.
 	NextKey  string        `json:"next_key"`

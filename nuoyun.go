@@ -193,7 +193,8 @@ type UserDurationPage struct {
 
 // UserDurationData is a page's rows and the total row count.
 type UserDurationData struct {
-	// Total counts the rows of all pages (用户总数).
+	// Total counts the rows of all pages (用户总数). A reply without it
+	// (data {} or null included) is an error: absent is not zero.
 	Total FlexInt        `json:"total"`
 	List  []UserDuration `json:"list"`
 }

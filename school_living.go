@@ -21,7 +21,8 @@ type SchoolStatRequest struct {
 // SchoolWatchStatPage is one reply of school/living/get_watch_stat_v2.
 type SchoolWatchStatPage struct {
 	WeComStatus
-	// HasMore is 1 when more pages follow, 0 on the last. Use More.
+	// HasMore is 1 when more pages follow, 0 on the last. Use More. A
+	// reply without it is an error, not the last page.
 	HasMore    int                 `json:"has_more"`
 	NextCursor string              `json:"next_cursor"`
 	StatInfo   SchoolWatchStatInfo `json:"stat_info"`
