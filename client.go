@@ -404,6 +404,19 @@ type reply interface {
 // noStatus marks a status code the reply did not contain.
 const noStatus = math.MinInt32
 
+// pagedReply is implemented by the page replies, whose paging field (the
+// flag or total that alone tells whether more pages follow) a success must
+// carry: read as zero, an absent one would end the iteration early as if
+// complete. The request path marks the field absent before decoding and
+// checks it after, so absent and zero are told apart for every endpoint.
+type pagedReply interface {
+	// unsetPaging sets the paging field to noStatus, which no reply sends.
+	unsetPaging()
+	// missingPaging names the paging field still unset after decoding
+	// ("has_more", "data.total"), "" when the reply had it.
+	missingPaging() string
+}
+
 // send performs c with retries and the one token replay, and decodes the
 // reply into a fresh *T per attempt.
 func send[T any, PT interface {
@@ -571,6 +584,10 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		ra := parseRetryAfter(resp.Header().Get("Retry-After"))
 		return ra, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "http status", Snippet: snip(), RetryAfter: int(ra / time.Second)}
 	}
+	paged, _ := out.(pagedReply)
+	if paged != nil {
+		paged.unsetPaging()
+	}
 	if err := json.Unmarshal(data, out); err != nil {
 		// A failure reply may carry a payload of another shape than a
 		// success (PHP back ends send [] for an empty {}). json.Unmarshal
@@ -593,6 +610,14 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	}
 	if !ok {
 		return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
+	}
+	if paged != nil {
+		if field := paged.missingPaging(); field != "" {
+			// Only the paging field tells the end (the vendors' docs say
+			// so): a success without it is a reply of the wrong shape,
+			// classified as a malformed one is.
+			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "malformed json", Snippet: snip(), Err: fmt.Errorf("the reply has no %s field", field)}
+		}
 	}
 	return 0, nil
 }

@@ -62,6 +62,9 @@ type faultEndpoint struct {
 	short string // for the results table
 	path  string
 	opts  []Option
+	// status and flag are the JSON paths of the reply's status code and
+	// of the paging field a success must carry.
+	status, flag []string
 	// chain returns the pages the server holds, faultPerPage rows each.
 	chain func() []pageSpec
 	// pageOf returns the index of the page a request body asks for, -1 if
@@ -265,6 +268,8 @@ func wecomFaultEndpoints() []*faultEndpoint {
 			},
 			ids:    func(ctx context.Context, c *Client) iter.Seq2[string, error] { return st.ids(ctx, c, "") },
 			faults: wecomFaults,
+			status: []string{"errcode"},
+			flag:   []string{st.flag},
 		})
 	}
 	return eps
@@ -360,6 +365,8 @@ func nuoyunFaultEndpoint() *faultEndpoint {
 			})
 		},
 		faults: nuoyunFaults,
+		status: []string{"code"},
+		flag:   []string{"data", "total"},
 	}
 }
 

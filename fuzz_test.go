@@ -1,7 +1,9 @@
 package livestat
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -108,7 +110,8 @@ func checkCallResult(t *testing.T, endpoint string, ok bool, err error) {
 
 // fuzzDecoder runs one endpoint's decoder over fuzzed replies. call makes
 // one request and checks what only that endpoint knows about its result.
-func fuzzDecoder(f *testing.F, endpoint string, call func(t *testing.T, ctx context.Context, c *Client) (bool, error)) {
+// paging is the JSON path of the endpoint's paging field, nil for none.
+func fuzzDecoder(f *testing.F, endpoint string, paging []string, call func(t *testing.T, ctx context.Context, c *Client) (bool, error)) {
 	s := newFuzzServer(f)
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
 		s.set(status, retryAfter, body)
@@ -116,11 +119,96 @@ func fuzzDecoder(f *testing.F, endpoint string, call func(t *testing.T, ctx cont
 		defer cancel()
 		ok, err := call(t, ctx, s.c)
 		checkCallResult(t, endpoint, ok, err)
+		if paging != nil {
+			checkPagingField(t, body, paging, ok, err)
+		}
 	})
 }
 
+// checkPagingField holds for the page endpoints: a page is returned only
+// when its reply has the paging field, and a reply rejected for lacking it
+// indeed lacks it. Presence is read independently of the decoder, from the
+// JSON tokens.
+func checkPagingField(t *testing.T, body []byte, path []string, ok bool, err error) {
+	t.Helper()
+	field := strings.Join(path, ".")
+	re, _ := errors.AsType[*ResponseError](err)
+	missing := re != nil && re.Err != nil && re.Err.Error() == "the reply has no "+field+" field"
+	if !ok && !missing {
+		return
+	}
+	has, jerr := jsonHas(json.NewDecoder(bytes.NewReader(body)), path)
+	switch {
+	case jerr != nil:
+		t.Fatalf("reading the body's tokens: %v (result %v, error %v)", jerr, ok, err)
+	case ok && !has:
+		t.Fatalf("a page was returned for a reply without %s: %q", field, body)
+	case missing && has:
+		t.Fatalf("the reply has %s, but the error says it has not: %v", field, err)
+	}
+}
+
+// jsonHas reads one JSON value from d and reports whether it is an object
+// holding a non-null value at path. As encoding/json does for struct
+// fields, keys match case-insensitively, and every occurrence of a repeated
+// key counts (null leaves a field as it was).
+func jsonHas(d *json.Decoder, path []string) (bool, error) {
+	tok, err := d.Token()
+	if err != nil {
+		return false, err
+	}
+	delim, isDelim := tok.(json.Delim)
+	if len(path) == 0 {
+		return tok != nil, skipRest(d, delim, isDelim)
+	}
+	if !isDelim || delim != '{' {
+		return false, skipRest(d, delim, isDelim)
+	}
+	found := false
+	for d.More() {
+		key, err := d.Token()
+		if err != nil {
+			return false, err
+		}
+		if k, _ := key.(string); strings.EqualFold(k, path[0]) {
+			has, err := jsonHas(d, path[1:])
+			if err != nil {
+				return false, err
+			}
+			found = found || has
+			continue
+		}
+		if _, err := jsonHas(d, nil); err != nil { // skip the value
+			return false, err
+		}
+	}
+	_, err = d.Token() // '}'
+	return found, err
+}
+
+// skipRest skips the rest of an object or array whose opening delimiter
+// was just read.
+func skipRest(d *json.Decoder, delim json.Delim, isDelim bool) error {
+	if !isDelim || (delim != '{' && delim != '[') {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
+}
+
 func FuzzDecodeWatchStat(f *testing.F) {
-	fuzzDecoder(f, epWatchStat, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
+	fuzzDecoder(f, epWatchStat, []string{"ending"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
 		p, err := c.Living.GetWatchStat(ctx, WatchStatRequest{LivingID: "L1"})
 		if p != nil {
 			if p.ErrCode != 0 {
@@ -142,7 +230,7 @@ func FuzzDecodeWatchStat(f *testing.F) {
 }
 
 func FuzzDecodeSchoolWatchStat(f *testing.F) {
-	fuzzDecoder(f, epSchoolWatch, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
+	fuzzDecoder(f, epSchoolWatch, []string{"has_more"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
 		p, err := c.School.GetWatchStatV2(ctx, SchoolStatRequest{LivingID: "L1"})
 		if p != nil {
 			for kind, rows := range map[ViewerKind][]SchoolWatcher{KindStudent: p.StatInfo.Students, KindParent: p.StatInfo.Parents, KindVisitor: p.StatInfo.Visitors} {
@@ -158,7 +246,7 @@ func FuzzDecodeSchoolWatchStat(f *testing.F) {
 }
 
 func FuzzDecodeSchoolUnwatchStat(f *testing.F) {
-	fuzzDecoder(f, epSchoolUnwatch, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
+	fuzzDecoder(f, epSchoolUnwatch, []string{"has_more"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
 		p, err := c.School.GetUnwatchStatV2(ctx, SchoolStatRequest{LivingID: "L1"})
 		if p != nil {
 			for kind, rows := range map[ViewerKind][]SchoolAbsentee{KindStudent: p.StatInfo.Students, KindParent: p.StatInfo.Parents} {
@@ -174,7 +262,7 @@ func FuzzDecodeSchoolUnwatchStat(f *testing.F) {
 }
 
 func FuzzDecodeUserDurations(f *testing.F) {
-	fuzzDecoder(f, epUserDurations, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
+	fuzzDecoder(f, epUserDurations, []string{"data", "total"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
 		p, err := c.Nuoyun.GetUserDurations(ctx, UserDurationRequest{Page: 2, PageSize: 10})
 		if p != nil {
 			if p.Code != 200 || p.Page != 2 || p.PageSize != 10 {

@@ -21,7 +21,8 @@ type WatchStatRequest struct {
 // WatchStatPage is one reply of living/get_watch_stat.
 type WatchStatPage struct {
 	WeComStatus
-	// Ending is 1 on the last page, 0 when more follow. Use More.
+	// Ending is 1 on the last page, 0 when more follow. Use More. A reply
+	// without it is an error, not the last page.
 	Ending int `json:"ending"`
 	// NextKey is the cursor of the following page.
 	NextKey  string        `json:"next_key"`
@@ -31,6 +32,15 @@ type WatchStatPage struct {
 // More reports whether another page follows. Per the API docs only ending
 // tells that; the number of rows does not.
 func (p *WatchStatPage) More() bool { return p.Ending != 1 }
+
+func (p *WatchStatPage) unsetPaging() { p.Ending = noStatus }
+
+func (p *WatchStatPage) missingPaging() string {
+	if p.Ending == noStatus {
+		return "ending"
+	}
+	return ""
+}
 
 // WatchStatInfo lists a page's viewers.
 type WatchStatInfo struct {
@@ -51,7 +61,7 @@ const (
 // KindUser, UserID set) or an external contact (Kind KindExternalUser,
 // ExternalUserID, Type and Name set).
 type LivingViewer struct {
-	Kind           ViewerKind       `json:"-"`
+	Kind           ViewerKind       `json:"kind,omitempty"`
 	UserID         string           `json:"userid,omitempty"`
 	ExternalUserID string           `json:"external_userid,omitempty"`
 	Type           ExternalUserType `json:"type,omitempty"`

@@ -193,7 +193,8 @@ type UserDurationPage struct {
 
 // UserDurationData is a page's rows and the total row count.
 type UserDurationData struct {
-	// Total counts the rows of all pages (用户总数).
+	// Total counts the rows of all pages (用户总数). A reply without it
+	// (data {} or null included) is an error: absent is not zero.
 	Total FlexInt        `json:"total"`
 	List  []UserDuration `json:"list"`
 }
@@ -202,6 +203,17 @@ type UserDurationData struct {
 // Page × PageSize has not reached Total.
 func (p *UserDurationPage) More() bool {
 	return len(p.Data.List) > 0 && int64(p.Page)*int64(p.PageSize) < int64(p.Data.Total)
+}
+
+// unsetPaging marks the total absent. It stays so when data is {} or null,
+// or when total is null: none of these is a count.
+func (p *UserDurationPage) unsetPaging() { p.Data.Total = noStatus }
+
+func (p *UserDurationPage) missingPaging() string {
+	if p.Data.Total == noStatus {
+		return "data.total"
+	}
+	return ""
 }
 
 // LastPage returns the number of the last page, as Total and PageSize tell.

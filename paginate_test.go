@@ -17,6 +17,7 @@ type wecomStyle struct {
 	name  string
 	path  string
 	field string // the cursor field of the request
+	flag  string // the paging flag of the reply, which alone tells the end
 	// page renders a reply holding rows (ids), the next cursor and the
 	// termination flag, in the endpoint's documented shape.
 	page func(ids []string, next string, more bool) string
@@ -44,7 +45,7 @@ func mapIDs[T any](seq iter.Seq2[T, error], id func(*T) string) iter.Seq2[string
 
 var wecomStyles = []wecomStyle{
 	{
-		name: "living/get_watch_stat", path: "/cgi-bin/living/get_watch_stat", field: "next_key",
+		name: "living/get_watch_stat", path: "/cgi-bin/living/get_watch_stat", field: "next_key", flag: "ending",
 		page: func(ids []string, next string, more bool) string {
 			users := []map[string]any{}
 			for _, id := range ids {
@@ -62,7 +63,7 @@ var wecomStyles = []wecomStyle{
 		},
 	},
 	{
-		name: "school/living/get_watch_stat_v2", path: "/cgi-bin/school/living/get_watch_stat_v2", field: "next_cursor",
+		name: "school/living/get_watch_stat_v2", path: "/cgi-bin/school/living/get_watch_stat_v2", field: "next_cursor", flag: "has_more",
 		page: func(ids []string, next string, more bool) string {
 			students := []map[string]any{}
 			for _, id := range ids {
@@ -80,7 +81,7 @@ var wecomStyles = []wecomStyle{
 		},
 	},
 	{
-		name: "school/living/get_unwatch_stat_v2", path: "/cgi-bin/school/living/get_unwatch_stat_v2", field: "next_cursor",
+		name: "school/living/get_unwatch_stat_v2", path: "/cgi-bin/school/living/get_unwatch_stat_v2", field: "next_cursor", flag: "has_more",
 		page: func(ids []string, next string, more bool) string {
 			students := []map[string]any{}
 			for _, id := range ids {

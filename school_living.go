@@ -21,7 +21,8 @@ type SchoolStatRequest struct {
 // SchoolWatchStatPage is one reply of school/living/get_watch_stat_v2.
 type SchoolWatchStatPage struct {
 	WeComStatus
-	// HasMore is 1 when more pages follow, 0 on the last. Use More.
+	// HasMore is 1 when more pages follow, 0 on the last. Use More. A
+	// reply without it is an error, not the last page.
 	HasMore    int                 `json:"has_more"`
 	NextCursor string              `json:"next_cursor"`
 	StatInfo   SchoolWatchStatInfo `json:"stat_info"`
@@ -29,6 +30,15 @@ type SchoolWatchStatPage struct {
 
 // More reports whether another page follows.
 func (p *SchoolWatchStatPage) More() bool { return p.HasMore != 0 }
+
+func (p *SchoolWatchStatPage) unsetPaging() { p.HasMore = noStatus }
+
+func (p *SchoolWatchStatPage) missingPaging() string {
+	if p.HasMore == noStatus {
+		return "has_more"
+	}
+	return ""
+}
 
 // SchoolWatchStatInfo lists a page's viewers by kind.
 type SchoolWatchStatInfo struct {
@@ -40,7 +50,7 @@ type SchoolWatchStatInfo struct {
 // SchoolWatcher is one viewer of a school broadcast: a student, a parent
 // (with the student they belong to) or a visitor (a WeChat nickname only).
 type SchoolWatcher struct {
-	Kind          ViewerKind `json:"-"`
+	Kind          ViewerKind `json:"kind,omitempty"`
 	StudentUserID string     `json:"student_userid,omitempty"` // students and parents
 	ParentUserID  string     `json:"parent_userid,omitempty"`  // parents
 	Nickname      string     `json:"nickname,omitempty"`       // visitors
@@ -75,6 +85,15 @@ type SchoolUnwatchStatPage struct {
 // More reports whether another page follows.
 func (p *SchoolUnwatchStatPage) More() bool { return p.HasMore != 0 }
 
+func (p *SchoolUnwatchStatPage) unsetPaging() { p.HasMore = noStatus }
+
+func (p *SchoolUnwatchStatPage) missingPaging() string {
+	if p.HasMore == noStatus {
+		return "has_more"
+	}
+	return ""
+}
+
 // SchoolUnwatchStatInfo lists a page's absentees by kind.
 type SchoolUnwatchStatInfo struct {
 	Students []SchoolAbsentee `json:"students"`
@@ -84,7 +103,7 @@ type SchoolUnwatchStatInfo struct {
 // SchoolAbsentee is a student or parent who did not watch. Only those who
 // follow 「学校通知」 are counted.
 type SchoolAbsentee struct {
-	Kind          ViewerKind `json:"-"`
+	Kind          ViewerKind `json:"kind,omitempty"`
 	StudentUserID string     `json:"student_userid"`
 	ParentUserID  string     `json:"parent_userid,omitempty"` // parents
 	PartyIDs      []int64    `json:"partyids,omitempty"`

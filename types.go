@@ -57,7 +57,10 @@ func (f Flag) MarshalJSON() ([]byte, error) {
 	return []byte("0"), nil
 }
 
-// ViewerKind tags a row with the list it came from.
+// ViewerKind tags a row with the list it came from. The APIs send no kind:
+// the services set it from the list after decoding. Rows encode it to JSON
+// as their first field, "kind" (left out when empty), so that a row read
+// back from its JSON keeps its kind, and ID still picks the right field.
 type ViewerKind string
 
 // The kinds of rows the endpoints return.

@@ -24,6 +24,8 @@
 package livestattest
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,18 +40,19 @@ import (
 	"github.com/livestat/livestat"
 )
 
-// Endpoint names an endpoint of the fake as livestat names it in its errors
-// (livestat.APIError.Endpoint).
+// Endpoint names an endpoint of the fake as livestat names it in its errors:
+// string(ep) equals livestat.APIError.Endpoint (the values are livestat's
+// Endpoint constants).
 type Endpoint string
 
 // The endpoints a Server answers.
 const (
-	GetToken          Endpoint = "gettoken"
-	WatchStat         Endpoint = "living/get_watch_stat"
-	SchoolWatchStat   Endpoint = "school/living/get_watch_stat_v2"
-	SchoolUnwatchStat Endpoint = "school/living/get_unwatch_stat_v2"
+	GetToken          Endpoint = livestat.EndpointGetToken
+	WatchStat         Endpoint = livestat.EndpointWatchStat
+	SchoolWatchStat   Endpoint = livestat.EndpointSchoolWatchStat
+	SchoolUnwatchStat Endpoint = livestat.EndpointSchoolUnwatchStat
 	// NuoyunUserDurations is Nuoyun's getAccountUserDurationList.
-	NuoyunUserDurations Endpoint = "nuoyun/getAccountUserDurationList"
+	NuoyunUserDurations Endpoint = livestat.EndpointNuoyunUserDurations
 )
 
 // Default credentials of a Server when Options leave them empty.
@@ -129,7 +132,8 @@ type Options struct {
 // (Disconnect), or answers with HTTPStatus and/or Body, or with the errcode
 // ErrCode in the endpoint's JSON envelope. ExpireToken alone lets the call
 // proceed after expiring its token, so it fails with 42001 as an expired
-// token does. Delay alone only slows the call down.
+// token does. OmitPaging lets the call proceed and removes the paging fields
+// from its reply. Delay alone only slows the call down.
 type Fault struct {
 	// Endpoint is the endpoint that fails; required.
 	Endpoint Endpoint
@@ -164,6 +168,11 @@ type Fault struct {
 	// issued before it), so the call fails with errcode 42001 and the
 	// next gettoken issues a new token.
 	ExpireToken bool
+	// OmitPaging sends the page without its paging fields: ending and
+	// next_key, has_more and next_cursor, or Nuoyun's data.total. The
+	// rows stay. Only those fields tell whether more pages follow, so a
+	// client must not take such a reply for the last page.
+	OmitPaging bool
 	// Delay is waited before the reply, or until the client gives up.
 	Delay time.Duration
 }
@@ -460,8 +469,33 @@ func (s *Server) handle(ep Endpoint, method string, h handler) http.HandlerFunc 
 		if faulty && s.writeFault(w, ep, f) {
 			return
 		}
-		writeJSON(w, h(r, body))
+		rep := h(r, body)
+		if faulty && f.OmitPaging {
+			rep = omitPaging(rep)
+		}
+		writeJSON(w, rep)
 	}
+}
+
+// omitPaging returns rep without its paging fields (see Fault.OmitPaging).
+func omitPaging(rep any) any {
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return rep
+	}
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber() // ids beyond 2^53 stay exact
+	if d.Decode(&m) != nil {
+		return rep // not an object: nothing to omit
+	}
+	for _, k := range []string{"ending", "next_key", "has_more", "next_cursor"} {
+		delete(m, k)
+	}
+	if data, ok := m["data"].(map[string]any); ok {
+		delete(data, "total")
+	}
+	return m
 }
 
 // fire counts a call against the faults it matched and returns the first

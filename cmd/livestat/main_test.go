@@ -146,6 +146,7 @@ func TestJSONLinesCarryKindAndAPIFields(t *testing.T) {
 			for i := range lines {
 				assert.JSONEq(t, tc.want[i], lines[i])
 				assert.True(t, strings.HasPrefix(lines[i], `{"kind":`), "kind comes first: %s", lines[i])
+				assert.Equal(t, 1, strings.Count(lines[i], `"kind":`), "kind once: %s", lines[i])
 			}
 		})
 	}

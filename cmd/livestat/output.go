@@ -183,7 +183,12 @@ func (s *sheet[T]) row(o *output, r *T) error {
 		if err != nil {
 			return err
 		}
-		// {"kind":"...", then the row's own fields.
+		// {"kind":"...", then the row's own fields. The WeCom rows encode
+		// their kind themselves, first; Nuoyun's have none of their own.
+		if bytes.HasPrefix(obj, []byte(`{"kind":`)) {
+			o.w.Write(obj)
+			return o.w.WriteByte('\n')
+		}
 		o.w.WriteString(`{"kind":`)
 		k, _ := json.Marshal(string(kind))
 		o.w.Write(k)
