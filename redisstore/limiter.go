@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 )
 
 // redisRetryInterval is how long a Limiter whose Redis failed keeps to its
@@ -19,11 +19,14 @@ const redisRetryInterval = 5 * time.Second
 
 // Defaults of LimiterOptions: Nuoyun allows 1000 requests per 10 s on
 // getAccountUserDurationList; the default leaves a tenth of it for clock
-// and window differences and for callers outside livestat.
+// and window differences and for callers outside livestat. The default
+// fleet is small, but larger than most deployments, as it only costs
+// throughput while Redis fails.
 const (
 	DefaultLimiterKey      = "nuoyun"
 	DefaultLimiterRequests = 900
 	DefaultLimiterPeriod   = 10 * time.Second
+	DefaultLimiterReplicas = 8
 )
 
 // LimiterOptions configure a Limiter. The zero value is usable.
@@ -41,6 +44,12 @@ type LimiterOptions struct {
 	Requests int
 	// Period is the window of Requests; default DefaultLimiterPeriod.
 	Period time.Duration
+	// Replicas is the most processes that use Key at the same time,
+	// counting those of a rolling update that run side by side; default
+	// DefaultLimiterReplicas. While Redis fails, each process keeps to a
+	// share of Requests computed from it (see Limiter), so a fleet larger
+	// than Replicas may exceed Requests then.
+	Replicas int
 	// Timeout bounds one Redis round trip; default DefaultTimeout.
 	Timeout time.Duration
 	// Logger hears when the limiter falls back to a limit of its own
@@ -52,22 +61,45 @@ type LimiterOptions struct {
 // Redis, so that together they stay under a vendor's limit. Its Wait
 // method has the signature of (*rate.Limiter).Wait, the in-process limiter.
 //
-// When Redis fails, Wait falls back to an in-process limiter of the same
-// rate, with one warning, and asks Redis again a few seconds later. Each
-// replica then keeps to the whole limit on its own, and the vendor may
-// answer with its rate-limit error, which livestat retries.
+// When Redis fails, Wait logs one warning and spaces this process's
+// requests by itself, at its share of the limit: Requests/Replicas per
+// Period less one request (for the edges of a window) and less a tenth of
+// the rest (against the jitter of arrivals), with no burst; it asks Redis
+// again a few seconds later. So Replicas processes on their own together
+// stay within Requests per Period. The switches keep that bound too:
+//
+//   - Redis fails mid-window: Redis has spread the requests it counted
+//     evenly over the window, and the shares start one interval after the
+//     failure and add up to less than the rate Redis gave, so the counted
+//     requests and the local ones together stay within Requests.
+//   - Redis answers again: the other processes may still be on their own
+//     until their next try, up to the retry interval plus Timeout later.
+//     So for that long plus one Period, a process that shares again keeps
+//     to its share as well as to Redis, and no window of Period holds both
+//     requests that Redis did not count and requests sent at Redis's full
+//     rate.
+//
+// A process that loses Redis while the others still reach it, or one that
+// sent nothing during an outage and so never noticed it, is not covered:
+// the first adds its share to Requests, the second may take Redis's full
+// rate while others still run on their own shares.
 //
 // A Limiter is safe for concurrent use.
 type Limiter struct {
 	rl      *redis_rate.Limiter
 	key     string
 	limit   redis_rate.Limit
+	period  time.Duration
 	timeout time.Duration
 	logger  *slog.Logger
+	// redis asks Redis for one request; a field so that tests can stand
+	// in for Redis. allow bounds it with timeout.
+	redis func(context.Context) (*redis_rate.Result, error)
 
-	local      *rate.Limiter
+	local      pacer // this process's share while Redis fails
 	degraded   atomic.Bool
 	retryAt    atomic.Int64 // Unix nanoseconds; Redis is not asked before
+	shareUntil atomic.Int64 // Unix nanoseconds; the share also applies before
 	retryAfter time.Duration
 }
 
@@ -85,23 +117,46 @@ func NewLimiter(rdb redis.UniversalClient, opts LimiterOptions) *Limiter {
 	if opts.Period <= 0 {
 		opts.Period = DefaultLimiterPeriod
 	}
+	if opts.Replicas <= 0 {
+		opts.Replicas = DefaultLimiterReplicas
+	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Limiter{
+	l := &Limiter{
 		rl:  redis_rate.NewLimiter(rdb),
 		key: opts.Prefix + "limit:" + opts.Key,
 		// Burst 1 spaces requests Period/Requests apart, so any window
 		// of Period holds at most Requests of them (+1 at its edges).
 		limit:      redis_rate.Limit{Rate: opts.Requests, Period: opts.Period, Burst: 1},
+		period:     opts.Period,
 		timeout:    opts.Timeout,
 		logger:     opts.Logger,
-		local:      rate.NewLimiter(rate.Limit(float64(opts.Requests)/opts.Period.Seconds()), 1),
+		local:      pacer{every: shareInterval(opts.Requests, opts.Replicas, opts.Period)},
 		retryAfter: redisRetryInterval,
 	}
+	l.redis = func(ctx context.Context) (*redis_rate.Result, error) { return l.rl.Allow(ctx, l.key, l.limit) }
+	return l
+}
+
+// shareInterval is the spacing of one process's requests while Redis
+// fails. Its share is requests/replicas - 1 per period (in a window of
+// period, n requests spaced period/n apart can be n+1), less a tenth; so
+// replicas processes send at most requests in any window of period, and
+// a tenth of a period of jitter does not break that. With requests <=
+// replicas no share can keep that bound; each process then sends one
+// request per 1.1 periods.
+func shareInterval(requests, replicas int, period time.Duration) time.Duration {
+	n, r := int64(requests), int64(replicas)
+	if n <= r {
+		return period * 11 / 10
+	}
+	// period*11/10 / ((n-r)/r), rounded up.
+	num, den := int64(period)*11*r, 10*(n-r)
+	return time.Duration((num + den - 1) / den)
 }
 
 // Wait blocks until one more request is allowed, or returns an error when
@@ -115,23 +170,33 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return err
 		}
 		if time.Now().UnixNano() < l.retryAt.Load() {
-			return l.local.Wait(ctx)
+			return l.local.wait(ctx)
 		}
 		res, err := l.allow(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			l.retryAt.Store(time.Now().Add(l.retryAfter).UnixNano())
+			now := time.Now()
+			l.retryAt.Store(now.Add(l.retryAfter).UnixNano())
+			// Redis may have let this process send just now: the share
+			// starts one interval later.
+			l.local.holdOff(now)
 			if !l.degraded.Swap(true) {
-				l.logger.WarnContext(ctx, "redisstore: shared rate limit unavailable; limiting this process alone", "key", l.key, "error", err)
+				l.logger.WarnContext(ctx, "redisstore: shared rate limit unavailable; limiting this process to its share", "key", l.key, "error", err)
 			}
-			return l.local.Wait(ctx)
+			return l.local.wait(ctx)
 		}
 		if l.degraded.Swap(false) {
+			l.shareUntil.Store(time.Now().Add(l.retryAfter + l.timeout + l.period).UnixNano())
 			l.logger.InfoContext(ctx, "redisstore: shared rate limit available again", "key", l.key)
 		}
 		if res.Allowed > 0 {
+			if time.Now().UnixNano() < l.shareUntil.Load() {
+				// Others may still be on their own: keep to the share
+				// too. It comes last, so it spaces the actual sends.
+				return l.local.wait(ctx)
+			}
 			return nil
 		}
 		wait := max(res.RetryAfter, time.Millisecond)
@@ -155,5 +220,52 @@ func (l *Limiter) Wait(ctx context.Context) error {
 func (l *Limiter) allow(ctx context.Context) (*redis_rate.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	return l.rl.Allow(ctx, l.key, l.limit)
+	return l.redis(ctx)
+}
+
+// pacer spaces the requests of one process at least every apart, with no
+// burst: unlike a token bucket, it can start a period empty (holdOff).
+type pacer struct {
+	every time.Duration
+
+	mu   sync.Mutex
+	next time.Time // no request before
+}
+
+// holdOff keeps the next request at least one interval after now.
+func (p *pacer) holdOff(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := now.Add(p.every); t.After(p.next) {
+		p.next = t
+	}
+}
+
+// wait takes the next slot and sleeps until it. A slot at or past ctx's
+// deadline is refused at once, and not taken. A wait that ctx ends
+// forfeits its slot: the rate can only drop, never exceed its bound.
+func (p *pacer) wait(ctx context.Context) error {
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	if d, ok := ctx.Deadline(); ok && at.After(now) && !at.Before(d) {
+		p.mu.Unlock()
+		return fmt.Errorf("redisstore: rate limit wait of %v would pass the deadline: %w", at.Sub(now), context.DeadlineExceeded)
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	if !at.After(now) {
+		return nil
+	}
+	timer := time.NewTimer(at.Sub(now))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
