@@ -165,38 +165,57 @@ func shareInterval(requests, replicas int, period time.Duration) time.Duration {
 // ctx's deadline.
 func (l *Limiter) Wait(ctx context.Context) error {
 	var timer *time.Timer
+	paced := false // this call has taken a slot of the share
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if time.Now().UnixNano() < l.retryAt.Load() {
+		now := time.Now().UnixNano()
+		if now < l.retryAt.Load() {
+			if paced {
+				return nil
+			}
 			return l.local.wait(ctx)
+		}
+		if !paced && (l.degraded.Load() || now < l.shareUntil.Load()) {
+			// Others may still be on their own: keep to the share as well.
+			// Before Redis, so that Redis counts the request as it goes.
+			if err := l.local.wait(ctx); err != nil {
+				return err
+			}
+			paced = true
+			continue
 		}
 		res, err := l.allow(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			now := time.Now()
-			l.retryAt.Store(now.Add(l.retryAfter).UnixNano())
-			// Redis may have let this process send just now: the share
-			// starts one interval later.
-			l.local.holdOff(now)
+			failed := time.Now()
+			if !paced {
+				// Redis may have let this process send just now: its
+				// share starts one interval later. Before retryAt, which
+				// sends the other goroutines to the share.
+				l.local.holdOff(failed)
+			}
+			l.retryAt.Store(failed.Add(l.retryAfter).UnixNano())
 			if !l.degraded.Swap(true) {
 				l.logger.WarnContext(ctx, "redisstore: shared rate limit unavailable; limiting this process to its share", "key", l.key, "error", err)
 			}
+			if paced {
+				return nil
+			}
 			return l.local.wait(ctx)
 		}
-		if l.degraded.Swap(false) {
+		if l.degraded.Load() {
+			// Before degraded clears, which lets the other goroutines
+			// skip the share.
 			l.shareUntil.Store(time.Now().Add(l.retryAfter + l.timeout + l.period).UnixNano())
-			l.logger.InfoContext(ctx, "redisstore: shared rate limit available again", "key", l.key)
+			if l.degraded.Swap(false) {
+				l.logger.InfoContext(ctx, "redisstore: shared rate limit available again", "key", l.key)
+			}
 		}
 		if res.Allowed > 0 {
-			if time.Now().UnixNano() < l.shareUntil.Load() {
-				// Others may still be on their own: keep to the share
-				// too. It comes last, so it spaces the actual sends.
-				return l.local.wait(ctx)
-			}
 			return nil
 		}
 		wait := max(res.RetryAfter, time.Millisecond)
