@@ -13,8 +13,8 @@ import (
 )
 
 // redisRetryInterval is how long a Limiter whose Redis failed keeps to its
-// in-process limit before it asks Redis again: a Redis that hangs would
-// otherwise cost every Wait a Timeout.
+// share before it asks Redis again: a Redis that hangs would otherwise
+// cost every Wait a Timeout.
 const redisRetryInterval = 5 * time.Second
 
 // Defaults of LimiterOptions: Nuoyun allows 1000 requests per 10 s on
@@ -46,14 +46,14 @@ type LimiterOptions struct {
 	Period time.Duration
 	// Replicas is the most processes that use Key at the same time,
 	// counting those of a rolling update that run side by side; default
-	// DefaultLimiterReplicas. While Redis fails, each process keeps to a
-	// share of Requests computed from it (see Limiter), so a fleet larger
-	// than Replicas may exceed Requests then.
+	// DefaultLimiterReplicas. While Redis fails, each process keeps to its
+	// share of Requests (see Limiter), so a larger fleet may exceed
+	// Requests then. Requests should be well above Replicas.
 	Replicas int
 	// Timeout bounds one Redis round trip; default DefaultTimeout.
 	Timeout time.Duration
-	// Logger hears when the limiter falls back to a limit of its own
-	// process and when it shares again; default: discard.
+	// Logger hears when the limiter falls back to its share and when it
+	// shares again; default: discard.
 	Logger *slog.Logger
 }
 
@@ -61,28 +61,30 @@ type LimiterOptions struct {
 // Redis, so that together they stay under a vendor's limit. Its Wait
 // method has the signature of (*rate.Limiter).Wait, the in-process limiter.
 //
-// When Redis fails, Wait logs one warning and spaces this process's
-// requests by itself, at its share of the limit: Requests/Replicas per
-// Period less one request (for the edges of a window) and less a tenth of
-// the rest (against the jitter of arrivals), with no burst; it asks Redis
-// again a few seconds later. So Replicas processes on their own together
-// stay within Requests per Period. The switches keep that bound too:
+// When Redis fails (an error, or no answer within Timeout), Wait logs one
+// warning and paces this process alone at its share of the limit, and asks
+// Redis again a few seconds later. The share is Requests/Replicas - 1
+// requests per Period, evenly spaced with no burst and a tenth slower
+// still (with the defaults, about 101 per 10 s): so Replicas processes on
+// their own together send at most Requests in any window of Period, even
+// when arrivals are up to a tenth of a Period late. The switches keep that
+// bound:
 //
-//   - Redis fails mid-window: Redis has spread the requests it counted
-//     evenly over the window, and the shares start one interval after the
-//     failure and add up to less than the rate Redis gave, so the counted
-//     requests and the local ones together stay within Requests.
-//   - Redis answers again: the other processes may still be on their own
+//   - When Redis fails mid-window, the share starts one interval after the
+//     failure. Redis spread what it let through evenly over the window,
+//     and the shares together run slower than Redis did, so what Redis
+//     counted plus what the shares send stays within Requests.
+//   - When Redis answers again, other processes may still be on their own
 //     until their next try, up to the retry interval plus Timeout later.
-//     So for that long plus one Period, a process that shares again keeps
-//     to its share as well as to Redis, and no window of Period holds both
-//     requests that Redis did not count and requests sent at Redis's full
-//     rate.
+//     So for that long plus one Period (16 s with the defaults), a process
+//     that shares again keeps to its share too, before it asks Redis: no
+//     window of Period holds both requests that Redis did not count and
+//     requests at Redis's full rate.
 //
-// A process that loses Redis while the others still reach it, or one that
-// sent nothing during an outage and so never noticed it, is not covered:
-// the first adds its share to Requests, the second may take Redis's full
-// rate while others still run on their own shares.
+// Not covered: a process cut off from a Redis that the others still reach
+// adds its share to Requests; and a process that sent nothing during an
+// outage never saw it, so it may take Redis's full rate while the others
+// still run on their shares, until their next try.
 //
 // A Limiter is safe for concurrent use.
 type Limiter struct {
@@ -143,12 +145,11 @@ func NewLimiter(rdb redis.UniversalClient, opts LimiterOptions) *Limiter {
 }
 
 // shareInterval is the spacing of one process's requests while Redis
-// fails. Its share is requests/replicas - 1 per period (in a window of
-// period, n requests spaced period/n apart can be n+1), less a tenth; so
-// replicas processes send at most requests in any window of period, and
-// a tenth of a period of jitter does not break that. With requests <=
-// replicas no share can keep that bound; each process then sends one
-// request per 1.1 periods.
+// fails: a share of requests/replicas - 1 per period (a window of period
+// can hold one more than period/spacing), stretched by a tenth, so that
+// replicas processes send at most requests in any window of 1.1 periods.
+// With requests <= replicas no share keeps that bound; each process then
+// sends one request per 1.1 periods.
 func shareInterval(requests, replicas int, period time.Duration) time.Duration {
 	n, r := int64(requests), int64(replicas)
 	if n <= r {
