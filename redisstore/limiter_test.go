@@ -113,7 +113,7 @@ func TestLimiterWithoutRedis(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			l := NewLimiter(newTestClient(t, tt.addr(t)), LimiterOptions{Requests: 1000, Period: time.Second, Timeout: 200 * time.Millisecond})
-			// Ten Waits: one Redis timeout, then the local limit (1 ms apart).
+			// Ten Waits: one Redis timeout, then the share (9 ms apart).
 			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 			defer cancel()
 			for i := range 10 {
