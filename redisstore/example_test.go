@@ -49,6 +49,9 @@ func ExampleNewLimiter() {
 	lim := redisstore.NewLimiter(rdb, redisstore.LimiterOptions{
 		Key: "nuoyun:my-app-key", // one quota per Nuoyun account
 		// Requests: 900, Period: 10 * time.Second are the defaults.
+		// While Redis is down, each of at most 4 processes keeps to a
+		// quarter of that, less a margin (default: 8 processes).
+		Replicas: 4,
 	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
