@@ -72,6 +72,7 @@ type config struct {
 	refreshMarginSet      bool
 	wecomBase, nuoyunBase string
 	httpClient            *http.Client
+	middleware            []func(http.RoundTripper) http.RoundTripper
 	timeout               time.Duration
 	logger                *slog.Logger
 	retry                 RetryPolicy
@@ -128,9 +129,15 @@ func WithWeComBaseURL(u string) Option { return func(c *config) { c.wecomBase = 
 // DefaultNuoyunBaseURL).
 func WithNuoyunBaseURL(u string) Option { return func(c *config) { c.nuoyunBase = u } }
 
-// WithHTTPClient sends requests through hc (for proxies, otelhttp, httpmock).
-// livestat copies *hc and never modifies the original. Redirects are not
-// followed unless hc has its own CheckRedirect.
+// WithHTTPClient sends requests through hc: for proxies, TLS settings,
+// httpmock. livestat copies *hc and never modifies the original. Redirects
+// are not followed unless hc has its own CheckRedirect.
+//
+// hc's Transport is the bottom of livestat's stack: it sees every request
+// as sent, credentials included (the WeCom access_token and corpsecret in
+// the query, whatever the Nuoyun RequestAuthorizer adds). Install tracing,
+// logging and metrics with WithMiddleware instead, which sees them
+// REDACTED.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
 // WithTimeout bounds each HTTP attempt (default DefaultTimeout).
@@ -241,6 +248,11 @@ func NewClient(opts ...Option) (*Client, error) {
 	if hc.Transport == nil {
 		hc.Transport = http.DefaultTransport
 	}
+	rt, err := transportStack(hc.Transport, cfg.middleware)
+	if err != nil {
+		return nil, err
+	}
+	hc.Transport = rt
 	if hc.CheckRedirect == nil {
 		// These JSON APIs do not redirect. Following a redirect would
 		// send the request, its credentials included, to a URL that the
@@ -385,7 +397,8 @@ type call struct {
 	endpoint string // short name for errors and logs, e.g. "living/get_watch_stat"
 	method   string
 	path     string     // appended to the vendor's base URL
-	query    url.Values // may hold secrets: never logged
+	query    url.Values // no secrets: middleware sees it
+	creds    url.Values // query parameters that are credentials: added below middleware
 	body     any
 	token    bool // add the WeCom access_token
 	secret   bool // the reply holds a secret: no body snippets in errors
@@ -411,7 +424,7 @@ func send[T any, PT interface {
 	reply
 }](ctx context.Context, cl *Client, c *call) (*T, error) {
 	if c.token && cl.tokens == nil {
-		return nil, &ValidationError{Endpoint: c.endpoint, Field: "client", Reason: "no WeCom credentials: use WithWeComApp or WithTokenSource"}
+		return nil, &NoCredentialsError{Vendor: c.vendor, Endpoint: c.endpoint}
 	}
 	pol := cl.cfg.retry
 	replayed := false
@@ -523,18 +536,33 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	ctx, cancel := context.WithTimeout(ctx, cl.cfg.timeout)
 	defer cancel()
 
+	// Credentials travel in ctx, to the layer below the user's middleware
+	// (transport.go); everything above it, resty included, sees REDACTED.
+	cr := &credentials{}
+	for k, vs := range c.creds {
+		cr.addQuery(k, vs...)
+	}
+	if tok != "" {
+		cr.addQuery("access_token", tok)
+	}
+	reqBody := c.body
+	if auth != nil {
+		if reqBody, err = authorize(ctx, auth, c, cr); err != nil {
+			return 0, err
+		}
+	}
+	if ctx, err = withCredentials(ctx, cr, base+c.path); err != nil {
+		return 0, err
+	}
 	r := cl.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
 	if len(c.query) > 0 {
 		r.SetQueryParamsFromValues(c.query)
 	}
-	if tok != "" {
-		r.SetQueryParam("access_token", tok)
+	for k, vs := range cr.query {
+		r.QueryParam[k] = placeholders(len(vs))
 	}
-	reqBody := c.body
-	if auth != nil {
-		if reqBody, err = authorize(ctx, auth, c, r); err != nil {
-			return 0, err
-		}
+	for k, vs := range cr.header {
+		r.Header[k] = placeholders(len(vs))
 	}
 	if reqBody != nil {
 		r.SetHeader("Content-Type", "application/json").SetBody(reqBody)
@@ -572,27 +600,31 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		return ra, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "http status", Snippet: snip(), RetryAfter: int(ra / time.Second)}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
+		// json.Unmarshal checks the syntax of the whole body before it
+		// decodes: any other error means valid JSON of another shape,
+		// which asking again will not change (see IsRetryable).
+		if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
+			reason := "malformed json"
+			if t := bytes.TrimSpace(data); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+				reason = "not json"
+			}
+			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: reason, Snippet: snip(), Err: err}
+		}
 		// A failure reply may carry a payload of another shape than a
 		// success (PHP back ends send [] for an empty {}). json.Unmarshal
 		// still fills the other fields, so when the status it decoded says
 		// failure, that failure is the better report.
-		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 && code != noStatus {
-				return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
-			}
+		if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 && code != noStatus {
+			return 0, newAPIError(c.vendor, c.endpoint, code, msg, status)
 		}
-		reason := "malformed json"
-		if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
-			reason = "not json"
-		}
-		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: reason, Snippet: snip(), Err: err}
+		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: err}
 	}
 	code, msg, ok := out.apiStatus()
 	if code == noStatus {
-		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "malformed json", Snippet: snip(), Err: errors.New("the reply has no status code (errcode or code)")}
+		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: errors.New("the reply has no status code (errcode or code)")}
 	}
 	if !ok {
-		return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
+		return 0, newAPIError(c.vendor, c.endpoint, code, msg, status)
 	}
 	return 0, nil
 }
@@ -637,6 +669,15 @@ type gettokenReply struct {
 	ExpiresIn   int64  `json:"expires_in"`
 }
 
+// apiStatus reads a reply without errcode that has a token as a success:
+// gettoken's shape before 2017, which older mocks and proxies still send.
+func (r *gettokenReply) apiStatus() (int, string, bool) {
+	if r.ErrCode == noStatus && r.AccessToken != "" {
+		return 0, r.ErrMsg, true
+	}
+	return r.WeComStatus.apiStatus()
+}
+
 func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 	start := time.Now()
 	r, err := send[gettokenReply](ctx, g.c, &call{
@@ -644,7 +685,8 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 		endpoint: "gettoken",
 		method:   http.MethodGet,
 		path:     "/cgi-bin/gettoken",
-		query:    url.Values{"corpid": {g.c.cfg.corpID}, "corpsecret": {g.c.cfg.secret()}},
+		query:    url.Values{"corpid": {g.c.cfg.corpID}},
+		creds:    url.Values{"corpsecret": {g.c.cfg.secret()}},
 		secret:   true,
 	})
 	if err != nil {
