@@ -182,8 +182,9 @@ func WithMaxResponseBytes(n int64) Option { return func(c *config) { c.maxBody =
 func WithInsecureHTTP() Option { return func(c *config) { c.allowInsecure = true } }
 
 // RetryPolicy says how often and how patiently a failed call is repeated.
-// Only what IsRetryable accepts is retried: transport errors, HTTP 429 and
-// 5xx, WeCom -1 and 45009, truncated replies.
+// Only what IsRetryable accepts is retried: transport errors (but not a
+// certificate that does not verify or DNS "no such host"), HTTP 429 and
+// 5xx, WeCom -1 and 45009, truncated or garbled replies.
 //
 // The wait before retry n is drawn at random from [d/2, d], where d is
 // BaseDelay (RateLimitDelay after a rate limit) doubled n-1 times and capped
