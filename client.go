@@ -584,11 +584,8 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		if c.secret {
 			return ""
 		}
-		head := data[:min(len(data), snippetLen+len(tok))]
-		if tok != "" { // a gateway page may echo the request URL
-			head = bytes.ReplaceAll(head, []byte(tok), []byte("REDACTED"))
-		}
-		return snippet(head)
+		// A gateway page may echo the request, credentials included.
+		return snippet(cr.redact(data))
 	}
 	if rerr != nil {
 		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: fmt.Errorf("reading reply: %w", sanitizeTransportErr(rerr))}

@@ -162,7 +162,7 @@ func (e *scrubbedError) Unwrap() error { return e.err }
 const minScrubLen = 4
 
 // scrub returns err with every secret value in its message replaced by
-// REDACTED.
+// REDACTED; it keeps err itself when the message has none.
 func scrub(err error, secrets []string) error {
 	msg := err.Error()
 	changed := false
@@ -176,6 +176,22 @@ func scrub(err error, secrets []string) error {
 		return err
 	}
 	return &scrubbedError{err: err, msg: msg}
+}
+
+// redact returns the head of a reply body, enough for a snippet, with
+// every credential value in it replaced by REDACTED.
+func (cr *credentials) redact(body []byte) []byte {
+	n := snippetLen
+	for _, v := range cr.values {
+		n += len(v) // room for each value before it shrinks to REDACTED
+	}
+	head := body[:min(len(body), n)]
+	for _, v := range cr.values {
+		if len(v) >= minScrubLen && bytes.Contains(head, []byte(v)) {
+			head = bytes.ReplaceAll(head, []byte(v), []byte(redacted))
+		}
+	}
+	return head
 }
 
 // transportStack is the client's RoundTripper: the user's middleware, the
