@@ -51,7 +51,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 func (rec *recorder) middleware(next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		s := seenRequest{method: r.Method, url: r.URL.String(), header: r.Header.Clone(), ctx: fmt.Sprint(r.Context())}
+		s := seenRequest{method: r.Method, url: r.URL.String(), header: r.Header.Clone(), ctx: fmt.Sprintf("%v %+v %#v", r.Context(), r.Context(), r.Context())}
 		if r.Body != nil {
 			b, err := io.ReadAll(r.Body)
 			if err != nil {
