@@ -598,10 +598,11 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		return ra, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "http status", Snippet: snip(), RetryAfter: int(ra / time.Second)}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		// json.Unmarshal checks the syntax of the whole body before it
-		// decodes: any other error means valid JSON of another shape,
-		// which asking again will not change (see IsRetryable).
-		if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
+		// Only a body that is not valid JSON may have been spoilt on the
+		// way; valid JSON of another shape is what the server sends, and
+		// asking again will not change it (see IsRetryable). The check
+		// runs on failures only.
+		if !json.Valid(data) {
 			reason := "malformed json"
 			if t := bytes.TrimSpace(data); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
 				reason = "not json"
