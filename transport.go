@@ -24,11 +24,11 @@ import (
 // body), a middleware sees the value REDACTED, in the request and in the
 // reply's Request; the server gets the real values. Every attempt, retries
 // included, passes through mw. The first middleware is the outermost: it
-// sees a request first. A middleware must pass the request on with its
-// context (or one derived from it), which carries the credentials down,
-// and with its scheme, host and path unchanged: livestat adds credentials
-// only to the URL it built, so a request a middleware makes on its own, or
-// sends elsewhere, gets none.
+// sees a request first; a later WithMiddleware adds middleware inside the
+// earlier ones. A middleware must pass the request on with its context (or
+// one derived from it), which carries the credentials down, and with its
+// scheme, host and path unchanged: livestat adds credentials only to the
+// URL it built, so a request a middleware sends to another URL gets none.
 //
 // Put middleware here rather than in the transport of WithHTTPClient, which
 // sees the credentials.
