@@ -15,13 +15,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/go-resty/resty/v2"
 )
 
 // A RequestAuthorizer adds credentials to an outgoing request. livestat runs
 // it on every attempt, retries included, so time-based signatures are always
 // fresh. It may be called from several goroutines at once.
+//
+// Everything it adds is a credential to livestat: the headers, query
+// parameters and body fields go into the request below any WithMiddleware
+// middleware, which sees them as REDACTED.
 //
 // Nuoyun's public docs do not say how gateway requests are authenticated, so
 // livestat makes it pluggable: see WithNuoyunAuth, StaticHeaders and
@@ -59,19 +61,20 @@ func (r *AuthRequest) SetBodyField(name string, value any) {
 // Without it, Nuoyun requests carry no credentials.
 func WithNuoyunAuth(a RequestAuthorizer) Option { return func(c *config) { c.nuoyunAuth = a } }
 
-// authorize runs auth for one attempt of c, applies its headers and query to
-// r, and returns the body to send: c.body, or c.body with the authorizer's
-// fields merged in.
-func authorize(ctx context.Context, auth RequestAuthorizer, c *call, r *resty.Request) (any, error) {
+// authorize runs auth for one attempt of c and records its headers, query
+// and body fields in cr, as credentials. It returns the body for the layers
+// above the credentials: c.body, or, when the authorizer sets body fields,
+// c.body with those fields merged in as REDACTED (cr.body is the real one).
+func authorize(ctx context.Context, auth RequestAuthorizer, c *call, cr *credentials) (any, error) {
 	ar := &AuthRequest{Vendor: c.vendor, Endpoint: c.endpoint, Method: c.method, Path: c.path, Header: http.Header{}, Query: url.Values{}}
 	if err := auth.AuthorizeRequest(ctx, ar); err != nil {
 		return nil, fmt.Errorf("livestat: %s %s: request authorizer: %w", c.vendor, c.endpoint, err)
 	}
 	for k, vs := range ar.Header {
-		r.Header[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
+		cr.addHeader(k, slices.Clone(vs)...)
 	}
 	for k, vs := range ar.Query {
-		r.QueryParam[k] = slices.Clone(vs)
+		cr.addQuery(k, slices.Clone(vs)...)
 	}
 	if len(ar.body) == 0 {
 		return c.body, nil
@@ -90,10 +93,29 @@ func authorize(ctx context.Context, auth RequestAuthorizer, c *call, r *resty.Re
 			fields[k] = v
 		}
 	}
+	shown := make(map[string]any, len(fields))
+	for k, v := range fields {
+		shown[k] = v
+	}
 	for k, v := range ar.body {
 		fields[k] = v
+		shown[k] = redacted
+		// The value as it appears in the body, unquoted when a string,
+		// for scrubbing transport errors.
+		if b, err := json.Marshal(v); err == nil {
+			var s string
+			if json.Unmarshal(b, &s) != nil {
+				s = string(b)
+			}
+			cr.values = append(cr.values, s)
+		}
 	}
-	return fields, nil
+	body, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("livestat: %s %s: encoding request: %w", c.vendor, c.endpoint, err)
+	}
+	cr.body = body
+	return shown, nil
 }
 
 // StaticHeaders is a RequestAuthorizer that adds the same headers to every

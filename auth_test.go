@@ -191,15 +191,18 @@ func TestAuthorizersNeverPrintSecrets(t *testing.T) {
 func TestAuthorizerBodyNeedsAnObject(t *testing.T) {
 	// An authorizer adding body fields to a request without a JSON object
 	// body gets a clear error instead of a malformed request.
-	c, _ := newNuoyunClient(t)
-	_, err := authorize(context.Background(), bodyAdder{}, &call{vendor: VendorNuoyun, endpoint: "x", body: []int{1}}, c.rc.R())
+	_, err := authorize(context.Background(), bodyAdder{}, &call{vendor: VendorNuoyun, endpoint: "x", body: []int{1}}, &credentials{})
 	assert.ErrorContains(t, err, "not a JSON object")
 
-	b, err := authorize(context.Background(), bodyAdder{}, &call{vendor: VendorNuoyun, endpoint: "x", body: &UserDurationRequest{Page: 2, PageSize: 3}}, c.rc.R())
+	cr := &credentials{}
+	b, err := authorize(context.Background(), bodyAdder{}, &call{vendor: VendorNuoyun, endpoint: "x", body: &UserDurationRequest{Page: 2, PageSize: 3}}, cr)
 	require.NoError(t, err)
 	enc, err := json.Marshal(b)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"page":2,"page_size":3,"update_time_start":0,"update_time_end":0,"app":"x"}`, string(enc))
+	// Above the credentials layer the added field is REDACTED; the body
+	// sent is the real one.
+	assert.JSONEq(t, `{"page":2,"page_size":3,"update_time_start":0,"update_time_end":0,"app":"REDACTED"}`, string(enc))
+	assert.JSONEq(t, `{"page":2,"page_size":3,"update_time_start":0,"update_time_end":0,"app":"x"}`, string(cr.body))
 }
 
 type bodyAdder struct{}

@@ -72,6 +72,7 @@ type config struct {
 	refreshMarginSet      bool
 	wecomBase, nuoyunBase string
 	httpClient            *http.Client
+	middleware            []func(http.RoundTripper) http.RoundTripper
 	timeout               time.Duration
 	logger                *slog.Logger
 	retry                 RetryPolicy
@@ -128,9 +129,15 @@ func WithWeComBaseURL(u string) Option { return func(c *config) { c.wecomBase = 
 // DefaultNuoyunBaseURL).
 func WithNuoyunBaseURL(u string) Option { return func(c *config) { c.nuoyunBase = u } }
 
-// WithHTTPClient sends requests through hc (for proxies, otelhttp, httpmock).
-// livestat copies *hc and never modifies the original. Redirects are not
-// followed unless hc has its own CheckRedirect.
+// WithHTTPClient sends requests through hc: for proxies, TLS settings,
+// httpmock. livestat copies *hc and never modifies the original. Redirects
+// are not followed unless hc has its own CheckRedirect.
+//
+// hc's Transport is the bottom of livestat's stack: it sees every request
+// as sent, credentials included (the WeCom access_token and corpsecret in
+// the query, whatever the Nuoyun RequestAuthorizer adds). Install tracing,
+// logging and metrics with WithMiddleware instead, which sees them
+// REDACTED.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
 
 // WithTimeout bounds each HTTP attempt (default DefaultTimeout).
@@ -175,8 +182,9 @@ func WithMaxResponseBytes(n int64) Option { return func(c *config) { c.maxBody =
 func WithInsecureHTTP() Option { return func(c *config) { c.allowInsecure = true } }
 
 // RetryPolicy says how often and how patiently a failed call is repeated.
-// Only what IsRetryable accepts is retried: transport errors, HTTP 429 and
-// 5xx, WeCom -1 and 45009, truncated replies.
+// Only what IsRetryable accepts is retried: transport errors (but not a
+// certificate that does not verify or DNS "no such host"), HTTP 429 and
+// 5xx, WeCom -1 and 45009, truncated or garbled replies.
 //
 // The wait before retry n is drawn at random from [d/2, d], where d is
 // BaseDelay (RateLimitDelay after a rate limit) doubled n-1 times and capped
@@ -241,6 +249,11 @@ func NewClient(opts ...Option) (*Client, error) {
 	if hc.Transport == nil {
 		hc.Transport = http.DefaultTransport
 	}
+	rt, err := transportStack(hc.Transport, cfg.middleware)
+	if err != nil {
+		return nil, err
+	}
+	hc.Transport = rt
 	if hc.CheckRedirect == nil {
 		// These JSON APIs do not redirect. Following a redirect would
 		// send the request, its credentials included, to a URL that the
@@ -385,7 +398,8 @@ type call struct {
 	endpoint string // short name for errors and logs, e.g. "living/get_watch_stat"
 	method   string
 	path     string     // appended to the vendor's base URL
-	query    url.Values // may hold secrets: never logged
+	query    url.Values // no secrets: middleware sees it
+	creds    url.Values // query parameters that are credentials: added below middleware
 	body     any
 	token    bool // add the WeCom access_token
 	secret   bool // the reply holds a secret: no body snippets in errors
@@ -424,7 +438,7 @@ func send[T any, PT interface {
 	reply
 }](ctx context.Context, cl *Client, c *call) (*T, error) {
 	if c.token && cl.tokens == nil {
-		return nil, &ValidationError{Endpoint: c.endpoint, Field: "client", Reason: "no WeCom credentials: use WithWeComApp or WithTokenSource"}
+		return nil, &NoCredentialsError{Vendor: c.vendor, Endpoint: c.endpoint}
 	}
 	pol := cl.cfg.retry
 	replayed := false
@@ -536,18 +550,33 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	ctx, cancel := context.WithTimeout(ctx, cl.cfg.timeout)
 	defer cancel()
 
+	// Credentials travel in ctx, to the layer below the user's middleware
+	// (transport.go); everything above it, resty included, sees REDACTED.
+	cr := &credentials{}
+	for k, vs := range c.creds {
+		cr.addQuery(k, vs...)
+	}
+	if tok != "" {
+		cr.addQuery("access_token", tok)
+	}
+	reqBody := c.body
+	if auth != nil {
+		if reqBody, err = authorize(ctx, auth, c, cr); err != nil {
+			return 0, err
+		}
+	}
+	if ctx, err = withCredentials(ctx, cr, base+c.path); err != nil {
+		return 0, err
+	}
 	r := cl.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
 	if len(c.query) > 0 {
 		r.SetQueryParamsFromValues(c.query)
 	}
-	if tok != "" {
-		r.SetQueryParam("access_token", tok)
+	for k, vs := range cr.query {
+		r.QueryParam[k] = placeholders(len(vs))
 	}
-	reqBody := c.body
-	if auth != nil {
-		if reqBody, err = authorize(ctx, auth, c, r); err != nil {
-			return 0, err
-		}
+	for k, vs := range cr.header {
+		r.Header[k] = placeholders(len(vs))
 	}
 	if reqBody != nil {
 		r.SetHeader("Content-Type", "application/json").SetBody(reqBody)
@@ -568,11 +597,8 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		if c.secret {
 			return ""
 		}
-		head := data[:min(len(data), snippetLen+len(tok))]
-		if tok != "" { // a gateway page may echo the request URL
-			head = bytes.ReplaceAll(head, []byte(tok), []byte("REDACTED"))
-		}
-		return snippet(head)
+		// A gateway page may echo the request, credentials included.
+		return snippet(cr.redact(data))
 	}
 	if rerr != nil {
 		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: fmt.Errorf("reading reply: %w", sanitizeTransportErr(rerr))}
@@ -589,34 +615,39 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		paged.unsetPaging()
 	}
 	if err := json.Unmarshal(data, out); err != nil {
+		// Only a body that is not valid JSON may have been spoilt on the
+		// way; valid JSON of another shape is what the server sends, and
+		// asking again will not change it (see IsRetryable). The check
+		// runs on failures only.
+		if !json.Valid(data) {
+			reason := "malformed json"
+			if t := bytes.TrimSpace(data); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+				reason = "not json"
+			}
+			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: reason, Snippet: snip(), Err: err}
+		}
 		// A failure reply may carry a payload of another shape than a
 		// success (PHP back ends send [] for an empty {}). json.Unmarshal
 		// still fills the other fields, so when the status it decoded says
 		// failure, that failure is the better report.
-		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 && code != noStatus {
-				return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
-			}
+		if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 && code != noStatus {
+			return 0, newAPIError(c.vendor, c.endpoint, code, msg, status)
 		}
-		reason := "malformed json"
-		if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
-			reason = "not json"
-		}
-		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: reason, Snippet: snip(), Err: err}
+		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: err}
 	}
 	code, msg, ok := out.apiStatus()
 	if code == noStatus {
-		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "malformed json", Snippet: snip(), Err: errors.New("the reply has no status code (errcode or code)")}
+		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: errors.New("the reply has no status code (errcode or code)")}
 	}
 	if !ok {
-		return 0, &APIError{Vendor: c.vendor, Endpoint: c.endpoint, Code: code, Message: msg, HTTPStatus: status}
+		return 0, newAPIError(c.vendor, c.endpoint, code, msg, status)
 	}
 	if paged != nil {
 		if field := paged.missingPaging(); field != "" {
 			// Only the paging field tells the end (the vendors' docs say
 			// so): a success without it is a reply of the wrong shape,
-			// classified as a malformed one is.
-			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "malformed json", Snippet: snip(), Err: fmt.Errorf("the reply has no %s field", field)}
+			// and asking again will not add the field.
+			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: fmt.Errorf("the reply has no %s field", field)}
 		}
 	}
 	return 0, nil
@@ -662,6 +693,15 @@ type gettokenReply struct {
 	ExpiresIn   int64  `json:"expires_in"`
 }
 
+// apiStatus reads a reply without errcode that has a token as a success:
+// gettoken's shape before 2017, which older mocks and proxies still send.
+func (r *gettokenReply) apiStatus() (int, string, bool) {
+	if r.ErrCode == noStatus && r.AccessToken != "" {
+		return 0, r.ErrMsg, true
+	}
+	return r.WeComStatus.apiStatus()
+}
+
 func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 	start := time.Now()
 	r, err := send[gettokenReply](ctx, g.c, &call{
@@ -669,7 +709,8 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 		endpoint: "gettoken",
 		method:   http.MethodGet,
 		path:     "/cgi-bin/gettoken",
-		query:    url.Values{"corpid": {g.c.cfg.corpID}, "corpsecret": {g.c.cfg.secret()}},
+		query:    url.Values{"corpid": {g.c.cfg.corpID}},
+		creds:    url.Values{"corpsecret": {g.c.cfg.secret()}},
 		secret:   true,
 	})
 	if err != nil {

@@ -56,12 +56,25 @@ func TestNewClientValidatesConfig(t *testing.T) {
 	}
 }
 
+// A WeCom call on a Client without WeCom credentials is the program's
+// misconfiguration, not a bad request: services that map ErrInvalidArgument
+// to HTTP 400 must not blame their caller for it.
 func TestWeComCallWithoutCredentials(t *testing.T) {
 	mt := httpmock.NewMockTransport()
 	c, err := NewClient(WithHTTPClient(&http.Client{Transport: mt}))
 	require.NoError(t, err)
-	_, err = c.Living.GetWatchStat(context.Background(), WatchStatRequest{LivingID: "L1"})
-	assert.ErrorIs(t, err, ErrInvalidArgument)
+	ctx := context.Background()
+	_, err1 := c.Living.GetWatchStat(ctx, WatchStatRequest{LivingID: "L1"})
+	_, err2 := Collect(c.School.Absentees(ctx, SchoolStatRequest{LivingID: "L1"}))
+	for _, err := range []error{err1, err2} {
+		assert.ErrorIs(t, err, ErrNoCredentials)
+		assert.NotErrorIs(t, err, ErrInvalidArgument)
+		nc, ok := errors.AsType[*NoCredentialsError](err)
+		require.True(t, ok, "%T: %v", err, err)
+		assert.Equal(t, VendorWeCom, nc.Vendor)
+		assert.Contains(t, err.Error(), "WithWeComApp")
+		assert.False(t, IsRetryable(err))
+	}
 	assert.Zero(t, mt.GetTotalCallCount())
 }
 
@@ -153,7 +166,13 @@ func TestBadRepliesBecomeClearErrors(t *testing.T) {
 		{"HTTP 429", respond(429, "slow down"), "http status", true, ErrRateLimited},
 		{"HTML on 200", respond(200, "<!DOCTYPE html><html>maintenance</html>"), "not json", true, ErrBadResponse},
 		{"truncated JSON", respond(200, `{"errcode":0,"errmsg":"ok","ending":0,"stat_info":{"users":[{"userid":"a"`), "malformed json", true, ErrBadResponse},
-		{"wrong types", respond(200, `{"errcode":"zero"}`), "malformed json", true, ErrBadResponse},
+		{"truncated array", respond(200, `[{"errcode":0`), "malformed json", true, ErrBadResponse},
+		{"garbled JSON", respond(200, `{"errcode":0,"ending":1,,}`), "malformed json", true, ErrBadResponse},
+		// Valid JSON of another shape: asking again gets the same reply.
+		{"wrong types", respond(200, `{"errcode":"zero"}`), "wrong shape", false, ErrBadResponse},
+		{"a list where an object belongs", respond(200, `{"errcode":0,"ending":1,"stat_info":{"users":{"userid":"a"}}}`), "wrong shape", false, ErrBadResponse},
+		{"an array reply", respond(200, `[]`), "wrong shape", false, ErrBadResponse},
+		{"a number reply", respond(200, `42`), "wrong shape", false, ErrBadResponse},
 		{"empty body", respond(200, ""), "not json", true, ErrBadResponse},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,6 +249,7 @@ func TestRetries(t *testing.T) {
 		{"500, 503 then ok", []httpmock.Responder{respond(500, "oops"), respond(503, "busy")}, nil, 3},
 		{"connection reset then ok", []httpmock.Responder{httpmock.NewErrorResponder(&net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")})}, nil, 2},
 		{"truncated then ok", []httpmock.Responder{respond(200, `{"errcode":0,"stat_info":{"us`)}, nil, 2},
+		{"wrong shape is not retried", []httpmock.Responder{respond(200, `{"errcode":0,"ending":1,"stat_info":{"users":"a"}}`)}, ErrBadResponse, 1},
 		{"busy forever: gives up after MaxAttempts", []httpmock.Responder{
 			respond(200, `{"errcode":-1}`), respond(200, `{"errcode":-1}`), respond(200, `{"errcode":-1}`), respond(200, `{"errcode":-1}`)}, ErrServerBusy, 4},
 		{"invalid argument is not retried", []httpmock.Responder{respond(200, `{"errcode":40058,"errmsg":"invalid livingid"}`)}, ErrInvalidArgument, 1},
@@ -394,7 +414,8 @@ func TestReplyWithoutStatusIsNotASuccess(t *testing.T) {
 			var re *ResponseError
 			require.ErrorAs(t, err, &re, "an empty reply must not end the iteration as complete")
 			assert.Contains(t, re.Error(), "no status code")
-			assert.EqualValues(t, 4, n.Load(), "retried like any malformed reply")
+			assert.Equal(t, "wrong shape", re.Reason)
+			assert.EqualValues(t, 1, n.Load(), "valid JSON: asking again gets the same reply")
 		})
 	}
 }

@@ -33,7 +33,10 @@
 //
 // Tokens and secrets never appear in errors or logs: request URLs are
 // redacted, Token's String, GoString and LogValue print REDACTED, and resty's
-// own logging is off.
+// own logging is off. Middleware for tracing, logging and metrics
+// (WithMiddleware, e.g. otelhttp) runs above the layer that adds the
+// credentials, so it sees REDACTED in their place; only the transport of
+// WithHTTPClient, at the bottom, sees the requests as sent.
 //
 // # Pagination
 //
@@ -65,21 +68,27 @@
 //
 // Every failure can be classified with errors.Is against the sentinels
 // ErrTokenInvalid, ErrInvalidCredentials, ErrRateLimited, ErrServerBusy,
-// ErrInvalidArgument, ErrPermissionDenied, ErrBadResponse and ErrPagination,
-// and read with errors.As:
+// ErrInvalidArgument, ErrPermissionDenied, ErrNoCredentials, ErrBadResponse
+// and ErrPagination, and read with errors.As:
 //
-//   - *APIError: the vendor reported a failure (errcode / code, message);
+//   - *APIError: the vendor reported a failure (errcode / code, message,
+//     and what WeCom appends to errmsg: Hint, FromIP);
 //   - *ValidationError: a request was invalid; nothing was sent;
+//   - *NoCredentialsError: a WeCom call on a Client without WeCom
+//     credentials; nothing was sent (ErrNoCredentials, not
+//     ErrInvalidArgument);
 //   - *ResponseError: a non-2xx status, an HTML page, malformed JSON, with a
 //     short snippet of the body;
-//   - *TransportError: no reply (connection reset, timeout);
+//   - *TransportError: no reply (connection reset, timeout, TLS, DNS);
 //   - *PaginationError: the server broke the paging protocol;
 //   - *RetryError: a retryable failure that livestat stopped retrying, with
 //     the number of attempts and the last attempt's error inside.
 //
-// IsRetryable tells whether repeating a call may help. livestat already
-// retries such failures with capped, jittered exponential backoff (see
-// RetryPolicy), honouring Retry-After and the caller's context.
+// IsRetryable tells whether repeating a call may help: not after a
+// certificate that does not verify, a host that does not exist, or valid
+// JSON of the wrong shape. livestat already retries what may help with
+// capped, jittered exponential backoff (see RetryPolicy), honouring
+// Retry-After and the caller's context.
 //
 // # Testing
 //

@@ -1,8 +1,12 @@
 package livestat
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -37,9 +41,14 @@ var (
 	// WeCom said a parameter is wrong (40058 and friends). Nuoyun's code
 	// 400 says only "failed", so it is an *APIError without a category.
 	ErrInvalidArgument = errors.New("livestat: invalid argument")
-	// ErrPermissionDenied: the app may not call this API (WeCom 48002 and
-	// friends).
+	// ErrPermissionDenied: the app may not call this API or operate this
+	// broadcast (WeCom 48002, 60011, 60020, 301002, 92008).
 	ErrPermissionDenied = errors.New("livestat: permission denied")
+	// ErrNoCredentials: the Client has no credentials for the call (a
+	// WeCom call without WithWeComApp or WithTokenSource). It is the
+	// program's configuration, not the request, that is wrong, so it does
+	// not match ErrInvalidArgument. Nothing was sent.
+	ErrNoCredentials = errors.New("livestat: no credentials configured")
 	// ErrBadResponse: the reply was not the JSON the endpoint documents.
 	ErrBadResponse = errors.New("livestat: bad response")
 	// ErrPagination: the server broke the paging protocol (a repeated
@@ -56,8 +65,78 @@ type APIError struct {
 	Vendor     Vendor
 	Endpoint   string // e.g. "living/get_watch_stat"
 	Code       int    // WeCom errcode or Nuoyun code
-	Message    string // WeCom errmsg or Nuoyun msg
+	Message    string // WeCom errmsg or Nuoyun msg, as sent
 	HTTPStatus int
+
+	// Hint and FromIP are read from what WeCom appends to errmsg
+	// ("..., hint: [1737...], from ip: 1.2.3.4, more info at ..."): the
+	// request ID that WeCom support asks for, and the address WeCom saw
+	// the call come from. After 60020 (not allow to access from your ip)
+	// FromIP is the address to add to the app's trusted IPs. Each is empty
+	// when errmsg does not carry it.
+	Hint   string
+	FromIP string
+}
+
+// newAPIError returns the APIError for a failure reply, with the extras
+// WeCom appends to errmsg parsed out of it.
+func newAPIError(vendor Vendor, endpoint string, code int, msg string, httpStatus int) *APIError {
+	e := &APIError{Vendor: vendor, Endpoint: endpoint, Code: code, Message: msg, HTTPStatus: httpStatus}
+	if vendor == VendorWeCom {
+		e.Hint = errmsgField(msg, "hint")
+		if ip, err := netip.ParseAddr(errmsgField(msg, "from ip")); err == nil {
+			e.FromIP = ip.String()
+		}
+	}
+	return e
+}
+
+// errmsgField returns the value of "name: value" in a WeCom errmsg: the
+// text up to the next comma or space, or inside brackets when it starts
+// with one. It is lenient: any case, any position, spaces around the colon
+// or none; "" when name is absent.
+func errmsgField(msg, name string) string {
+	lower := asciiLower(msg) // same length as msg, so indices carry over
+	for from := 0; ; {
+		i := strings.Index(lower[from:], name)
+		if i < 0 {
+			return ""
+		}
+		i += from
+		from = i + len(name)
+		// A whole word only: "hint" in "xhint:" is not the field.
+		if i > 0 && isWordByte(lower[i-1]) {
+			continue
+		}
+		rest := strings.TrimLeft(msg[from:], " ")
+		if !strings.HasPrefix(rest, ":") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " ")
+		if v, ok := strings.CutPrefix(rest, "["); ok {
+			v, _, _ = strings.Cut(v, "]")
+			return strings.TrimSpace(v)
+		}
+		if j := strings.IndexAny(rest, ", ;\t"); j >= 0 {
+			rest = rest[:j]
+		}
+		return rest
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+}
+
+// asciiLower lowers ASCII letters only, keeping every byte offset.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // Error implements the error interface.
@@ -85,11 +164,16 @@ func (e *APIError) category() error {
 			return ErrRateLimited
 		case -1:
 			return ErrServerBusy
-		case 48002, 60011, 60020, 301002:
+		case 48002, 60011, 60020, 301002, 92008:
+			// 92008: this app may not operate this broadcast (one
+			// created by another app).
 			return ErrPermissionDenied
 		case 40013, 40056, 40058, 40003, 41002, 41004:
 			return ErrInvalidArgument
 		}
+		// Known without a category, so final like any code not listed:
+		// 92006 (the broadcast has started or was cancelled) and 92007
+		// (its replay cannot be deleted) answer the living write APIs.
 		return nil
 	}
 	switch {
@@ -119,14 +203,38 @@ func (e *ValidationError) Error() string {
 // Is makes a ValidationError match ErrInvalidArgument.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidArgument }
 
+// NoCredentialsError is returned, before anything is sent, by a call to a
+// vendor the Client has no credentials for: a WeCom call on a Client made
+// without WithWeComApp or WithTokenSource. It matches ErrNoCredentials, and
+// not ErrInvalidArgument: the fix is in the program's configuration, not in
+// the request.
+type NoCredentialsError struct {
+	Vendor   Vendor
+	Endpoint string
+}
+
+// Error implements the error interface.
+func (e *NoCredentialsError) Error() string {
+	return fmt.Sprintf("livestat: %s %s: no %s credentials: create the Client with WithWeComApp or WithTokenSource", e.Vendor, e.Endpoint, e.Vendor)
+}
+
+// Is makes a NoCredentialsError match ErrNoCredentials.
+func (e *NoCredentialsError) Is(target error) bool { return target == ErrNoCredentials }
+
 // ResponseError is a reply that could not be read as the endpoint's JSON: a
-// non-2xx HTTP status, an HTML gateway page, a truncated or malformed body.
-// Snippet is a short, printable prefix of the body for diagnosis.
+// non-2xx HTTP status, an HTML gateway page, a truncated or malformed body,
+// valid JSON of another shape. Snippet is a short, printable prefix of the
+// body for diagnosis.
+//
+// Reason "malformed json" is a syntax error (a body cut short or garbled on
+// the way: retried); "wrong shape" is valid JSON that is not what the
+// endpoint documents, such as a field of another type or no status code
+// (what the server meant: not retried).
 type ResponseError struct {
 	Vendor     Vendor
 	Endpoint   string
 	HTTPStatus int
-	Reason     string // "http status", "not json", "malformed json", "too large"
+	Reason     string // "http status", "not json", "malformed json", "wrong shape", "too large"
 	Snippet    string
 	Err        error // the decoder's error, if any
 	// RetryAfter is the server's Retry-After hint, zero if none.
@@ -164,7 +272,8 @@ func (e *ResponseError) Is(target error) bool {
 }
 
 // TransportError is a request that got no reply: connection refused or
-// reset, a timeout, a TLS failure. The URL in it is redacted.
+// reset, a timeout, a TLS failure, a host name that does not resolve. The
+// URL in it is redacted.
 type TransportError struct {
 	Vendor   Vendor
 	Endpoint string
@@ -242,24 +351,59 @@ func (e *RetryError) Unwrap() []error {
 
 // IsRetryable reports whether repeating the same request later may succeed:
 // transport failures, HTTP 429 and 5xx, WeCom -1 (busy) and 45009 (rate
-// limit), and truncated or malformed replies. Invalid arguments, credentials
-// and permissions are not retryable. livestat's own retry policy uses it.
+// limit), and replies cut short or garbled on the way. Not retryable:
+// invalid arguments, credentials and permissions; a server certificate that
+// fails verification and a host name that does not exist (DNS "no such
+// host"; a DNS timeout or server failure is retryable); a reply that is
+// valid JSON of another shape than the endpoint's (asking again gets the
+// same answer). livestat's own retry policy uses it.
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
 	}
-	var te *TransportError
-	if errors.As(err, &te) {
-		return true
+	if te, ok := errors.AsType[*TransportError](err); ok {
+		return !isPermanentTransportError(te.Err)
 	}
 	if errors.Is(err, ErrRateLimited) || errors.Is(err, ErrServerBusy) {
 		return true
 	}
-	var re *ResponseError
-	if errors.As(err, &re) {
-		// A 200 with a body we could not read is a transport fault (a
-		// truncated reply); a 4xx other than 429 is final.
-		return re.HTTPStatus < 300 && re.Reason != "too large"
+	if re, ok := errors.AsType[*ResponseError](err); ok {
+		// A 2xx body we could not read may be a fault on the way (cut
+		// short, garbled, a proxy's HTML page); a complete JSON
+		// document of another shape, or a 4xx other than 429, is what
+		// the server means.
+		return re.HTTPStatus < 300 && (re.Reason == "malformed json" || re.Reason == "not json")
+	}
+	return false
+}
+
+// isPermanentTransportError reports whether err, a failure to get a reply,
+// is one that the same request meets again: the server's certificate does
+// not verify (unknown authority, wrong host name, expired, ...), or DNS
+// says the host does not exist. It looks at error types, not messages.
+func isPermanentTransportError(err error) bool {
+	if de, ok := errors.AsType[*net.DNSError](err); ok {
+		// NXDOMAIN. A timeout or a resolver's SERVFAIL (IsTimeout,
+		// IsTemporary) may clear: those are retried.
+		return de.IsNotFound
+	}
+	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+		return true
+	}
+	// The x509 errors themselves, for a transport that verifies in its
+	// own code (VerifyConnection, a custom dialer) without the tls
+	// wrapper.
+	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[x509.HostnameError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[x509.CertificateInvalidError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[x509.SystemRootsError](err); ok {
+		return true
 	}
 	return false
 }

@@ -227,6 +227,11 @@ func export(ctx context.Context, cmd *command, c *livestat.Client, co commonFlag
 	prog.clear()
 	if err != nil {
 		fmt.Fprintln(sio.stderr, failureLine(cmd.name, err, co, out.flushed, file != nil && file.replaces()))
+		if errors.Is(err, livestat.ErrNoCredentials) {
+			// Missing credentials are a usage error, however they
+			// got past the checks of the environment.
+			return exitUsage
+		}
 		return exitFailure
 	}
 	return exitOK

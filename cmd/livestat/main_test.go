@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -636,4 +637,22 @@ func render(s string) string {
 		}
 	}
 	return strings.Join(lines, "")
+}
+
+// Missing credentials exit 2, as the environment check does, even when a
+// client without them reaches the export: livestat's ErrNoCredentials is
+// not a failure of the service.
+func TestNoCredentialsExitTwo(t *testing.T) {
+	cmd := wecomWatchCmd()
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	cmd.flags(fs)
+	require.NoError(t, fs.Parse([]string{"--living-id", "L"}))
+	c, err := livestat.NewClient()
+	require.NoError(t, err)
+	var stdout, stderr bytes.Buffer
+	code := export(context.Background(), cmd, c, commonFlags{format: formatJSONL}, stdio{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }})
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr.String(), "no wecom credentials")
+	assert.Equal(t, 1, strings.Count(stderr.String(), "\n"))
+	assert.Empty(t, stdout.String())
 }
