@@ -138,7 +138,8 @@ type UserDurationRequest struct {
 	// GetUserDurations requires it; iterators use MaxNuoyunPageSize when
 	// it is 0.
 	PageSize int `json:"page_size"`
-	// Sort is SortAsc, SortDesc, or empty for the server's default.
+	// Sort is SortAsc or SortDesc. The API requires it: when it is empty,
+	// livestat sends SortAsc.
 	Sort SortOrder `json:"sort,omitempty"`
 	// UpdateTimeStart and UpdateTimeEnd select rows by update time; 0 is
 	// no bound (as in the API's sample request). Iterators pin a zero
@@ -148,8 +149,8 @@ type UserDurationRequest struct {
 	// WeChatUserSpaceID is the 用户id the request is made for. The docs
 	// do not say more; their sample asks with 34043700 and gets rows of
 	// other viewers back, so it names the account whose rooms are listed,
-	// not a viewer. The docs do not mark it required either, so livestat
-	// leaves it out of the request when it is 0 (the CLI requires it).
+	// not a viewer. It is optional, so livestat leaves it out of the
+	// request when it is 0.
 	WeChatUserSpaceID int64 `json:"wechat_user_space_id,omitempty"`
 }
 
@@ -254,6 +255,9 @@ func (s *NuoyunService) GetUserDurations(ctx context.Context, req UserDurationRe
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
+	if req.Sort == "" {
+		req.Sort = SortAsc // required by the API
+	}
 	p, err := send[UserDurationPage](ctx, s.c, &call{
 		vendor: VendorNuoyun, endpoint: epUserDurations, method: http.MethodPost,
 		path: pathUserDurations, body: &req,
@@ -264,9 +268,6 @@ func (s *NuoyunService) GetUserDurations(ctx context.Context, req UserDurationRe
 	p.Page, p.PageSize, p.UpdateTimeEnd = req.Page, req.PageSize, req.UpdateTimeEnd
 	return p, nil
 }
-
-// userKey identifies a row within an iteration.
-type userKey struct{ room, user FlexInt }
 
 // iteration prepares one pass over req's pages. The defaults, the pinned
 // end time and the set of rows seen are fresh for every pass, so ranging
@@ -285,11 +286,15 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		req.UpdateTimeEnd = max(UnixTime(time.Now().Unix()), req.UpdateTimeStart)
 	}
 	first := req.Page
-	// Keys of the rows of the previous page and of this one: rows that
-	// shift across a page boundary repeat there, so two pages suffice and
-	// memory stays bounded by the page size, not the number of rows.
-	prev, cur := make(map[userKey]struct{}), make(map[userKey]struct{})
-	var served int64 // rows the server sent, duplicates included
+	// The rows of the previous page and of this one, by their full value,
+	// each with the number of times the page held it. A row shifted across
+	// a page boundary (rows moved while the iteration ran) comes back
+	// identical at the start of the next page, so two pages suffice and
+	// memory stays bounded by the page size, not the number of rows. A
+	// key such as (room, viewer) would not do: a viewer has a row per
+	// round of a room, and ids may be 0, "" or absent.
+	prev, cur := make(map[UserDuration]int), make(map[UserDuration]int)
+	var yielded, repeats int64
 	return pager[int, *UserDurationPage, UserDuration]{
 		endpoint: epUserDurations,
 		start:    first,
@@ -314,30 +319,21 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 				}
 				return nil
 			}
-			served += int64(len(p.Data.List))
-			if !p.More() {
-				// The last page: the rows served must add up to the
-				// total from this iteration's first page on, or pages
-				// came back short (a server capping page_size, say)
-				// and rows are missing.
-				want := int64(p.Data.Total) - int64(first-1)*int64(p.PageSize)
-				if served < want {
-					return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
-						Reason: fmt.Sprintf("the server reported %d rows but served %d", want, served)}
-				}
-			}
-			// Drop rows the previous page (or this one) already produced.
+			// Drop each row that repeats, exactly, a row of the previous
+			// page, as many times as that page held it. Identical rows
+			// within one page are kept: a shift cannot repeat a row inside
+			// one reply, so they are rows of their own, counted in the total.
 			clear(prev)
 			prev, cur = cur, prev
 			kept := p.Data.List[:0]
 			for _, r := range p.Data.List {
-				k := userKey{r.RoomID, r.WeChatUserSpaceID}
-				_, dupPrev := prev[k]
-				_, dupCur := cur[k]
-				if !dupPrev && !dupCur {
-					cur[k] = struct{}{}
-					kept = append(kept, r)
+				cur[r]++
+				if prev[r] > 0 {
+					prev[r]--
+					repeats++
+					continue
 				}
+				kept = append(kept, r)
 			}
 			clear(p.Data.List[len(kept):])
 			p.Data.List = kept
@@ -348,6 +344,23 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 				// end "successfully" with rows missing.
 				return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
 					Reason: "the page holds only rows of earlier pages"}
+			}
+			yielded += int64(len(kept))
+			if !p.More() {
+				// The last page: the rows yielded must add up to the total
+				// from this iteration's first page on. A repeat does not
+				// count: in pages of a fixed size, a row served twice
+				// pushed another one out of the pages served, unless the
+				// server sent more rows than its total. Short pages (a
+				// server capping page_size, say) fail here too.
+				want := int64(p.Data.Total) - int64(first-1)*int64(p.PageSize)
+				if yielded < want {
+					reason := fmt.Sprintf("the server reported %d rows but served %d", want, yielded)
+					if repeats > 0 {
+						reason = fmt.Sprintf("the server reported %d rows but served %d and repeated %d (rows moved between pages during the iteration)", want, yielded, repeats)
+					}
+					return &PaginationError{Endpoint: epUserDurations, Page: p.Page, Reason: reason}
+				}
 			}
 			return nil
 		},
@@ -361,10 +374,11 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 // UserDurationPages iterates over the pages of viewer durations, starting
 // at req.Page (default 1) with req.PageSize rows each (default
 // MaxNuoyunPageSize). It follows the same rules as UserDurations, and each
-// page's List has the rows already yielded on earlier pages removed (Total
-// is left as the server sent it). To resume later, save a page's Page and
-// UpdateTimeEnd after processing it, and start again with Page+1 and the
-// same UpdateTimeEnd, so that the pages line up with the first run's.
+// page's List has the exact repeats of the previous page's rows removed
+// (Total is left as the server sent it). To resume later, save a page's
+// Page and UpdateTimeEnd after processing it, and start again with Page+1
+// and the same UpdateTimeEnd, so that the pages line up with the first
+// run's.
 func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationRequest) iter.Seq2[*UserDurationPage, error] {
 	return func(yield func(*UserDurationPage, error) bool) {
 		p, err := s.iteration(req)
@@ -393,18 +407,26 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // A stable snapshot: paging by page number skips or repeats rows when
 // rows change during the iteration. To limit this, when req.UpdateTimeEnd
 // is 0 every page is asked with UpdateTimeEnd pinned to the time the
-// iteration started, so rows updated meanwhile do not shift the pages; and
-// a row whose (RoomID, WeChatUserSpaceID) was already yielded on the same
-// or the previous page is dropped: that is where shifted rows repeat. Only
-// the keys of two pages are kept, so memory does not grow with the number
-// of rows. A row updated during the iteration can still leave the pinned
-// window and shift later rows back a page, so one of those can be missed;
-// an incremental sync whose next run starts (UpdateTimeStart) at this run's
-// start time picks it up.
+// iteration started, so that rows updated meanwhile leave the window
+// rather than enter it (Sort, SortAsc unless set, is sent on every page).
+// A row that a shift between two pages repeats comes back identical, so
+// a row equal in every field to a row of the previous page is dropped
+// (as many times as that page held it); rows are never dropped for
+// sharing ids (a viewer has a row per round of a room, and ids may be 0).
+// Only two pages of rows are kept, so memory does not grow with the
+// number of rows.
 //
-// Complete or an error: if the rows the server served add up to less than
-// its total (pages that came back short), the iteration ends with a
-// *PaginationError instead of finishing quietly with rows missing.
+// Complete or an error: on the last page, the rows yielded (repeats not
+// counted) must add up to the total from req.Page on, or the iteration
+// ends with a *PaginationError instead of finishing quietly with rows
+// missing: pages came back short, or rows moved ahead of the pages
+// already read (a repeat is the row that pushed another out of reach).
+// One change counting cannot see: a row that leaves the window during the
+// iteration (updated after the pinned end, or deleted) moves the rows
+// after it back by one, so the row at the page boundary the iteration was
+// crossing can be missed, one for each row that left, while the total
+// shrinks by as many. A page whose Total differs from the first page's
+// shows that rows left; run again to be sure of a complete result.
 //
 // Errors end the iteration: an invalid request yields a *ValidationError
 // before any request, a failed page its error after the rows of the pages
