@@ -2,8 +2,10 @@ package livestat
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"math"
 	"net/http"
@@ -27,16 +29,22 @@ const (
 	MaxNuoyunPageSize = 500
 )
 
-// WithNuoyunRateLimit paces Nuoyun requests to at most n per period, across
-// every goroutine using the Client, and counting every attempt (retries
-// included). A request waits for its turn, or until its context ends. n = 0
-// turns the client-side limit off; the server still enforces its own.
+// WithNuoyunRateLimit paces Nuoyun requests so that at most n per period
+// reach the server, across every goroutine using the Client, and counting
+// every attempt (retries included). A request waits for its turn, or until
+// its context ends. n = 0 turns the client-side limit off; the server
+// still enforces its own.
 //
-// The limiter is a token bucket with a burst of 1: requests are spaced at
-// least period/n apart (10 ms by default), which keeps any window of length
-// period to at most n requests whatever the server's window alignment, at
-// a negligible cost in throughput. Default: DefaultNuoyunRateLimit per
-// DefaultNuoyunRatePeriod.
+// The server counts arrivals, not sends, and the time a request takes to
+// get there varies (scheduling, the network, a new connection). Spaced
+// exactly period/n apart, n+1 requests span exactly one period, so any
+// such variation can pack n+1 arrivals into one window. So requests are
+// spaced with a margin of a twentieth: period/n × 1.05 apart (10.5 ms by
+// default, at most 953 requests in any 10 s), through a token bucket with
+// a burst of 1. Then no window of length period holds more than n
+// arrivals as long as the delays of the requests differ by less than
+// period/20 (500 ms by default), whatever the server's window alignment.
+// Default: DefaultNuoyunRateLimit per DefaultNuoyunRatePeriod.
 func WithNuoyunRateLimit(n int, period time.Duration) Option {
 	return func(c *config) { c.nuoyunRateN, c.nuoyunRatePer = n, period }
 }
@@ -79,11 +87,29 @@ func (cfg *config) newNuoyunLimiter() Limiter {
 	if cfg.nuoyunRateN == 0 {
 		return nil // an untyped nil: a nil *rate.Limiter would not compare equal
 	}
-	n := time.Duration(cfg.nuoyunRateN)
-	// The interval is rounded up, plus a nanosecond against the limiter's
-	// float rounding, so n+1 requests never fit in one period.
-	every := (cfg.nuoyunRatePer+n-1)/n + 1
-	return rate.NewLimiter(rate.Every(every), 1)
+	return rate.NewLimiter(rate.Every(nuoyunInterval(cfg.nuoyunRateN, cfg.nuoyunRatePer)), 1)
+}
+
+// nuoyunPaceMargin is the part of the period that WithNuoyunRateLimit adds
+// to it before dividing it among the requests: the spread of delays on the
+// way to the server that the pacing absorbs.
+const nuoyunPaceMargin = 20 // 1/20: 5 %
+
+// nuoyunInterval returns the spacing of requests for n per period.
+//
+// Why a token bucket with a burst of 1 and a margin, and not a sliding
+// window: the bucket schedules turns at least this interval apart however
+// late the goroutines that take them wake up, so a send delayed by d does
+// not move the turns after it. The arrivals in a server window of length
+// period then come from turns within period + D, where D is the spread of
+// the delays, and while D < period/20 that span holds at most n turns. A
+// sliding window over sends would need the same margin for what happens
+// after the send, and would let n requests go at once.
+func nuoyunInterval(n int, period time.Duration) time.Duration {
+	span := period + period/nuoyunPaceMargin
+	// Rounded up, plus a nanosecond against the limiter's float rounding,
+	// so that n+1 turns never fit in span.
+	return (span+time.Duration(n)-1)/time.Duration(n) + 1
 }
 
 // waitLimiter waits for lim (if any) before an attempt of c.
@@ -286,14 +312,14 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		req.UpdateTimeEnd = max(UnixTime(time.Now().Unix()), req.UpdateTimeStart)
 	}
 	first := req.Page
-	// The rows of the previous page and of this one, by their full value,
-	// each with the number of times the page held it. A row shifted across
+	// The rows of the previous page and of this one. A row shifted across
 	// a page boundary (rows moved while the iteration ran) comes back
-	// identical at the start of the next page, so two pages suffice and
-	// memory stays bounded by the page size, not the number of rows. A
-	// key such as (room, viewer) would not do: a viewer has a row per
-	// round of a room, and ids may be 0, "" or absent.
-	prev, cur := make(map[UserDuration]int), make(map[UserDuration]int)
+	// identical on the next page, so two pages suffice and memory stays
+	// bounded by the page size, not the number of rows. A key such as
+	// (room, viewer) would not do: a viewer has a row per round of a
+	// room, and ids may be 0, "" or absent.
+	seed := maphash.MakeSeed()
+	prev, cur := newRowSet(seed), newRowSet(seed)
 	var yielded, repeats int64
 	return pager[int, *UserDurationPage, UserDuration]{
 		endpoint: epUserDurations,
@@ -323,13 +349,12 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 			// page, as many times as that page held it. Identical rows
 			// within one page are kept: a shift cannot repeat a row inside
 			// one reply, so they are rows of their own, counted in the total.
-			clear(prev)
 			prev, cur = cur, prev
+			cur.reset()
 			kept := p.Data.List[:0]
 			for _, r := range p.Data.List {
-				cur[r]++
-				if prev[r] > 0 {
-					prev[r]--
+				cur.add(&r)
+				if prev.take(&r) {
 					repeats++
 					continue
 				}
@@ -369,6 +394,73 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		workers:  s.c.cfg.nuoyunWorkers,
 		maxPages: s.c.cfg.maxPages,
 	}, nil
+}
+
+// rowSet is the multiset of the rows of one page, for finding rows that a
+// later page repeats exactly. Rows are compared whole (==, every field); the
+// hash only narrows the search, so a collision costs a comparison, never a
+// row. Once its buffers have grown to a page, it allocates nothing: a map
+// keyed by the rows themselves would, as they are too large to be stored
+// in the map inline.
+type rowSet struct {
+	seed  maphash.Seed
+	head  map[uint64]int32 // hash → index in rows of the last row added with it
+	rows  []UserDuration   // copies: the page's own List goes to the caller
+	next  []int32          // index of the previous row with the same hash, or -1
+	taken []bool
+}
+
+func newRowSet(seed maphash.Seed) *rowSet {
+	return &rowSet{seed: seed, head: make(map[uint64]int32)}
+}
+
+func (s *rowSet) reset() {
+	clear(s.head)
+	clear(s.rows) // drop the strings of the page before
+	s.rows, s.next, s.taken = s.rows[:0], s.next[:0], s.taken[:0]
+}
+
+func (s *rowSet) add(r *UserDuration) {
+	h := s.hash(r)
+	prev, ok := s.head[h]
+	if !ok {
+		prev = -1
+	}
+	s.head[h] = int32(len(s.rows))
+	s.rows = append(s.rows, *r)
+	s.next = append(s.next, prev)
+	s.taken = append(s.taken, false)
+}
+
+// take reports whether the set holds a row equal to r not taken yet, and
+// takes it.
+func (s *rowSet) take(r *UserDuration) bool {
+	i, ok := s.head[s.hash(r)]
+	for ok && i >= 0 {
+		if !s.taken[i] && s.rows[i] == *r {
+			s.taken[i] = true
+			return true
+		}
+		i = s.next[i]
+	}
+	return false
+}
+
+// hash mixes the fields most likely to tell rows apart; equal rows have
+// equal hashes, as == compares every field.
+func (s *rowSet) hash(r *UserDuration) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	var b [6 * 8]byte
+	for i, v := range [...]int64{
+		int64(r.RoomID), int64(r.WeChatUserSpaceID), int64(r.StayDuration),
+		int64(r.LiveDuration), int64(r.PlaybackDuration), r.LastVisitTime.UnixNano(),
+	} {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+	}
+	h.Write(b[:])
+	h.WriteString(r.WeChatUserName)
+	return h.Sum64()
 }
 
 // UserDurationPages iterates over the pages of viewer durations, starting

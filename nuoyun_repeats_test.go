@@ -2,6 +2,7 @@ package livestat
 
 import (
 	"context"
+	"hash/maphash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -141,4 +142,30 @@ func TestNuoyunPageOfOnlyRepeatsIsAnError(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "the page holds only rows of earlier pages", pe.Reason)
 	assert.Equal(t, []int64{1, 2, 3}, userIDs(rows))
+}
+
+// The hash of a rowSet only narrows the search: rows that differ in a field
+// it skips are still told apart, and equal rows are counted.
+func TestNuoyunRowSetComparesWholeRows(t *testing.T) {
+	s := newRowSet(maphash.MakeSeed())
+	a := UserDuration{RoomID: 1, WeChatUserSpaceID: 2, IP: "10.0.0.1"}
+	b := a
+	b.IP = "10.0.0.2" // the hash skips IP: a and b collide
+	c := a
+	c.Device = NewDevice(DeviceIOS)
+	require.Equal(t, s.hash(&a), s.hash(&b))
+	for _, r := range []UserDuration{a, a, b} {
+		s.add(&r)
+	}
+	assert.False(t, s.take(&c), "never added")
+	assert.True(t, s.take(&b))
+	assert.False(t, s.take(&b), "added once, taken once")
+	assert.True(t, s.take(&a))
+	assert.True(t, s.take(&a), "added twice")
+	assert.False(t, s.take(&a))
+
+	s.reset()
+	assert.False(t, s.take(&a), "empty after reset")
+	s.add(&c)
+	assert.True(t, s.take(&c))
 }
