@@ -581,7 +581,7 @@ func TestNuoyunDurationsWritesRowsWithoutViewerID(t *testing.T) {
 			{"room_id":1,"wechat_user_name":"c"}]}}`,
 	}}})
 	c := newCLI(t, srv)
-	r := c.run("nuoyun-durations")
+	r := c.run("nuoyun-durations", "--user-space-id", "34043700")
 	require.Equal(t, 0, r.code, r.stderr)
 	rows := jsonLines(t, r.stdout)
 	require.Len(t, rows, 3)
