@@ -24,7 +24,7 @@ func nuoyunDurationsCmd() *command {
 			fs.Int64Var(&userID, "user-space-id", 0, "wechat_user_space_id, the `N` of the user (optional: not sent when 0)")
 			fs.Int64Var(&start, "update-time-start", 0, "only rows updated at or after this `UNIX` time in seconds")
 			fs.Int64Var(&end, "update-time-end", 0, "only rows updated at or before this `UNIX` time in seconds (default: when the command starts)")
-			fs.StringVar(&sort, "sort", string(livestat.SortAsc), "row order, `asc|desc` (the API requires one)")
+			fs.StringVar(&sort, "sort", string(livestat.SortAsc), "row order, `asc|desc` (default asc: the API requires one)")
 			fs.IntVar(&pageSize, "page-size", livestat.MaxNuoyunPageSize, fmt.Sprintf("rows per request, `N` from 1 to %d", livestat.MaxNuoyunPageSize))
 			return func() error {
 				switch {
