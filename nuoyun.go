@@ -2,8 +2,10 @@ package livestat
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"math"
 	"net/http"
@@ -27,16 +29,22 @@ const (
 	MaxNuoyunPageSize = 500
 )
 
-// WithNuoyunRateLimit paces Nuoyun requests to at most n per period, across
-// every goroutine using the Client, and counting every attempt (retries
-// included). A request waits for its turn, or until its context ends. n = 0
-// turns the client-side limit off; the server still enforces its own.
+// WithNuoyunRateLimit paces Nuoyun requests so that at most n per period
+// reach the server, across every goroutine using the Client, and counting
+// every attempt (retries included). A request waits for its turn, or until
+// its context ends. n = 0 turns the client-side limit off; the server
+// still enforces its own.
 //
-// The limiter is a token bucket with a burst of 1: requests are spaced at
-// least period/n apart (10 ms by default), which keeps any window of length
-// period to at most n requests whatever the server's window alignment, at
-// a negligible cost in throughput. Default: DefaultNuoyunRateLimit per
-// DefaultNuoyunRatePeriod.
+// The server counts arrivals, not sends, and the time a request takes to
+// get there varies (scheduling, the network, a new connection). Spaced
+// exactly period/n apart, n+1 requests span exactly one period, so any
+// such variation can pack n+1 arrivals into one window. So requests are
+// spaced with a margin of a twentieth: period/n × 1.05 apart (10.5 ms by
+// default, at most 953 requests in any 10 s), through a token bucket with
+// a burst of 1. Then no window of length period holds more than n
+// arrivals as long as the delays of the requests differ by less than
+// period/20 (500 ms by default), whatever the server's window alignment.
+// Default: DefaultNuoyunRateLimit per DefaultNuoyunRatePeriod.
 func WithNuoyunRateLimit(n int, period time.Duration) Option {
 	return func(c *config) { c.nuoyunRateN, c.nuoyunRatePer = n, period }
 }
@@ -79,11 +87,29 @@ func (cfg *config) newNuoyunLimiter() Limiter {
 	if cfg.nuoyunRateN == 0 {
 		return nil // an untyped nil: a nil *rate.Limiter would not compare equal
 	}
-	n := time.Duration(cfg.nuoyunRateN)
-	// The interval is rounded up, plus a nanosecond against the limiter's
-	// float rounding, so n+1 requests never fit in one period.
-	every := (cfg.nuoyunRatePer+n-1)/n + 1
-	return rate.NewLimiter(rate.Every(every), 1)
+	return rate.NewLimiter(rate.Every(nuoyunInterval(cfg.nuoyunRateN, cfg.nuoyunRatePer)), 1)
+}
+
+// nuoyunPaceMargin is the part of the period that WithNuoyunRateLimit adds
+// to it before dividing it among the requests: the spread of delays on the
+// way to the server that the pacing absorbs.
+const nuoyunPaceMargin = 20 // 1/20: 5 %
+
+// nuoyunInterval returns the spacing of requests for n per period.
+//
+// Why a token bucket with a burst of 1 and a margin, and not a sliding
+// window: the bucket schedules turns at least this interval apart however
+// late the goroutines that take them wake up, so a send delayed by d does
+// not move the turns after it. The arrivals in a server window of length
+// period then come from turns within period + D, where D is the spread of
+// the delays, and while D < period/20 that span holds at most n turns. A
+// sliding window over sends would need the same margin for what happens
+// after the send, and would let n requests go at once.
+func nuoyunInterval(n int, period time.Duration) time.Duration {
+	span := period + period/nuoyunPaceMargin
+	// Rounded up, plus a nanosecond against the limiter's float rounding,
+	// so that n+1 turns never fit in span.
+	return (span+time.Duration(n)-1)/time.Duration(n) + 1
 }
 
 // waitLimiter waits for lim (if any) before an attempt of c.
@@ -138,7 +164,8 @@ type UserDurationRequest struct {
 	// GetUserDurations requires it; iterators use MaxNuoyunPageSize when
 	// it is 0.
 	PageSize int `json:"page_size"`
-	// Sort is SortAsc, SortDesc, or empty for the server's default.
+	// Sort is SortAsc or SortDesc. The API requires it: when it is empty,
+	// livestat sends SortAsc.
 	Sort SortOrder `json:"sort,omitempty"`
 	// UpdateTimeStart and UpdateTimeEnd select rows by update time; 0 is
 	// no bound (as in the API's sample request). Iterators pin a zero
@@ -148,8 +175,8 @@ type UserDurationRequest struct {
 	// WeChatUserSpaceID is the 用户id the request is made for. The docs
 	// do not say more; their sample asks with 34043700 and gets rows of
 	// other viewers back, so it names the account whose rooms are listed,
-	// not a viewer. The docs do not mark it required either, so livestat
-	// leaves it out of the request when it is 0 (the CLI requires it).
+	// not a viewer. It is optional, so livestat leaves it out of the
+	// request when it is 0.
 	WeChatUserSpaceID int64 `json:"wechat_user_space_id,omitempty"`
 }
 
@@ -266,6 +293,9 @@ func (s *NuoyunService) GetUserDurations(ctx context.Context, req UserDurationRe
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
+	if req.Sort == "" {
+		req.Sort = SortAsc // required by the API
+	}
 	p, err := send[UserDurationPage](ctx, s.c, &call{
 		vendor: VendorNuoyun, endpoint: epUserDurations, method: http.MethodPost,
 		path: pathUserDurations, body: &req,
@@ -276,9 +306,6 @@ func (s *NuoyunService) GetUserDurations(ctx context.Context, req UserDurationRe
 	p.Page, p.PageSize, p.UpdateTimeEnd = req.Page, req.PageSize, req.UpdateTimeEnd
 	return p, nil
 }
-
-// userKey identifies a row within an iteration.
-type userKey struct{ room, user FlexInt }
 
 // iteration prepares one pass over req's pages. The defaults, the pinned
 // end time and the set of rows seen are fresh for every pass, so ranging
@@ -297,11 +324,15 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		req.UpdateTimeEnd = max(UnixTime(time.Now().Unix()), req.UpdateTimeStart)
 	}
 	first := req.Page
-	// Keys of the rows of the previous page and of this one: rows that
-	// shift across a page boundary repeat there, so two pages suffice and
-	// memory stays bounded by the page size, not the number of rows.
-	prev, cur := make(map[userKey]struct{}), make(map[userKey]struct{})
-	var served int64 // rows the server sent, duplicates included
+	// The rows of the previous page and of this one. A row shifted across
+	// a page boundary (rows moved while the iteration ran) comes back
+	// identical on the next page, so two pages suffice and memory stays
+	// bounded by the page size, not the number of rows. A key such as
+	// (room, viewer) would not do: a viewer has a row per round of a
+	// room, and ids may be 0, "" or absent.
+	seed := maphash.MakeSeed()
+	prev, cur := newRowSet(seed), newRowSet(seed)
+	var yielded, repeats int64
 	return pager[int, *UserDurationPage, UserDuration]{
 		endpoint: epUserDurations,
 		start:    first,
@@ -326,30 +357,20 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 				}
 				return nil
 			}
-			served += int64(len(p.Data.List))
-			if !p.More() {
-				// The last page: the rows served must add up to the
-				// total from this iteration's first page on, or pages
-				// came back short (a server capping page_size, say)
-				// and rows are missing.
-				want := int64(p.Data.Total) - int64(first-1)*int64(p.PageSize)
-				if served < want {
-					return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
-						Reason: fmt.Sprintf("the server reported %d rows but served %d", want, served)}
-				}
-			}
-			// Drop rows the previous page (or this one) already produced.
-			clear(prev)
+			// Drop each row that repeats, exactly, a row of the previous
+			// page, as many times as that page held it. Identical rows
+			// within one page are kept: a shift cannot repeat a row inside
+			// one reply, so they are rows of their own, counted in the total.
 			prev, cur = cur, prev
+			cur.reset()
 			kept := p.Data.List[:0]
 			for _, r := range p.Data.List {
-				k := userKey{r.RoomID, r.WeChatUserSpaceID}
-				_, dupPrev := prev[k]
-				_, dupCur := cur[k]
-				if !dupPrev && !dupCur {
-					cur[k] = struct{}{}
-					kept = append(kept, r)
+				cur.add(&r)
+				if prev.take(&r) {
+					repeats++
+					continue
 				}
+				kept = append(kept, r)
 			}
 			clear(p.Data.List[len(kept):])
 			p.Data.List = kept
@@ -361,6 +382,23 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 				return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
 					Reason: "the page holds only rows of earlier pages"}
 			}
+			yielded += int64(len(kept))
+			if !p.More() {
+				// The last page: the rows yielded must add up to the total
+				// from this iteration's first page on. A repeat does not
+				// count: in pages of a fixed size, a row served twice
+				// pushed another one out of the pages served, unless the
+				// server sent more rows than its total. Short pages (a
+				// server capping page_size, say) fail here too.
+				want := int64(p.Data.Total) - int64(first-1)*int64(p.PageSize)
+				if yielded < want {
+					reason := fmt.Sprintf("the server reported %d rows but served %d", want, yielded)
+					if repeats > 0 {
+						reason = fmt.Sprintf("the server reported %d rows but served %d and repeated %d (rows moved between pages during the iteration)", want, yielded, repeats)
+					}
+					return &PaginationError{Endpoint: epUserDurations, Page: p.Page, Reason: reason}
+				}
+			}
 			return nil
 		},
 		at:       func(n int) int { return first + n - 1 },
@@ -370,13 +408,81 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 	}, nil
 }
 
+// rowSet is the multiset of the rows of one page, for finding rows that a
+// later page repeats exactly. Rows are compared whole (==, every field); the
+// hash only narrows the search, so a collision costs a comparison, never a
+// row. Once its buffers have grown to a page, it allocates nothing: a map
+// keyed by the rows themselves would, as they are too large to be stored
+// in the map inline.
+type rowSet struct {
+	seed  maphash.Seed
+	head  map[uint64]int32 // hash → index in rows of the last row added with it
+	rows  []UserDuration   // copies: the page's own List goes to the caller
+	next  []int32          // index of the previous row with the same hash, or -1
+	taken []bool
+}
+
+func newRowSet(seed maphash.Seed) *rowSet {
+	return &rowSet{seed: seed, head: make(map[uint64]int32)}
+}
+
+func (s *rowSet) reset() {
+	clear(s.head)
+	clear(s.rows) // drop the strings of the page before
+	s.rows, s.next, s.taken = s.rows[:0], s.next[:0], s.taken[:0]
+}
+
+func (s *rowSet) add(r *UserDuration) {
+	h := s.hash(r)
+	prev, ok := s.head[h]
+	if !ok {
+		prev = -1
+	}
+	s.head[h] = int32(len(s.rows))
+	s.rows = append(s.rows, *r)
+	s.next = append(s.next, prev)
+	s.taken = append(s.taken, false)
+}
+
+// take reports whether the set holds a row equal to r not taken yet, and
+// takes it.
+func (s *rowSet) take(r *UserDuration) bool {
+	i, ok := s.head[s.hash(r)]
+	for ok && i >= 0 {
+		if !s.taken[i] && s.rows[i] == *r {
+			s.taken[i] = true
+			return true
+		}
+		i = s.next[i]
+	}
+	return false
+}
+
+// hash mixes the fields most likely to tell rows apart; equal rows have
+// equal hashes, as == compares every field.
+func (s *rowSet) hash(r *UserDuration) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	var b [6 * 8]byte
+	for i, v := range [...]int64{
+		int64(r.RoomID), int64(r.WeChatUserSpaceID), int64(r.StayDuration),
+		int64(r.LiveDuration), int64(r.PlaybackDuration), r.LastVisitTime.UnixNano(),
+	} {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+	}
+	h.Write(b[:])
+	h.WriteString(r.WeChatUserName)
+	return h.Sum64()
+}
+
 // UserDurationPages iterates over the pages of viewer durations, starting
 // at req.Page (default 1) with req.PageSize rows each (default
 // MaxNuoyunPageSize). It follows the same rules as UserDurations, and each
-// page's List has the rows already yielded on earlier pages removed (Total
-// is left as the server sent it). To resume later, save a page's Page and
-// UpdateTimeEnd after processing it, and start again with Page+1 and the
-// same UpdateTimeEnd, so that the pages line up with the first run's.
+// page's List has the exact repeats of the previous page's rows removed
+// (Total is left as the server sent it). To resume later, save a page's
+// Page and UpdateTimeEnd after processing it, and start again with Page+1
+// and the same UpdateTimeEnd, so that the pages line up with the first
+// run's.
 func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationRequest) iter.Seq2[*UserDurationPage, error] {
 	return func(yield func(*UserDurationPage, error) bool) {
 		p, err := s.iteration(req)
@@ -405,18 +511,26 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // A stable snapshot: paging by page number skips or repeats rows when
 // rows change during the iteration. To limit this, when req.UpdateTimeEnd
 // is 0 every page is asked with UpdateTimeEnd pinned to the time the
-// iteration started, so rows updated meanwhile do not shift the pages; and
-// a row whose (RoomID, WeChatUserSpaceID) was already yielded on the same
-// or the previous page is dropped: that is where shifted rows repeat. Only
-// the keys of two pages are kept, so memory does not grow with the number
-// of rows. A row updated during the iteration can still leave the pinned
-// window and shift later rows back a page, so one of those can be missed;
-// an incremental sync whose next run starts (UpdateTimeStart) at this run's
-// start time picks it up.
+// iteration started, so that rows updated meanwhile leave the window
+// rather than enter it (Sort, SortAsc unless set, is sent on every page).
+// A row that a shift between two pages repeats comes back identical, so
+// a row equal in every field to a row of the previous page is dropped
+// (as many times as that page held it); rows are never dropped for
+// sharing ids (a viewer has a row per round of a room, and ids may be 0).
+// Only two pages of rows are kept, so memory does not grow with the
+// number of rows.
 //
-// Complete or an error: if the rows the server served add up to less than
-// its total (pages that came back short), the iteration ends with a
-// *PaginationError instead of finishing quietly with rows missing.
+// Complete or an error: on the last page, the rows yielded (repeats not
+// counted) must add up to the total from req.Page on, or the iteration
+// ends with a *PaginationError instead of finishing quietly with rows
+// missing: pages came back short, or rows moved ahead of the pages
+// already read (a repeat is the row that pushed another out of reach).
+// One change counting cannot see: a row that leaves the window during the
+// iteration (updated after the pinned end, or deleted) moves the rows
+// after it back by one, so the row at the page boundary the iteration was
+// crossing can be missed, one for each row that left, while the total
+// shrinks by as many. A page whose Total differs from the first page's
+// shows that rows left; run again to be sure of a complete result.
 //
 // Errors end the iteration: an invalid request yields a *ValidationError
 // before any request, a failed page its error after the rows of the pages

@@ -90,10 +90,10 @@ func BenchmarkNuoyunConcurrentPages(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			// With the default limit, requests start at least
-			// DefaultNuoyunRatePeriod/DefaultNuoyunRateLimit apart, so
-			// an iteration cannot take less than this.
-			minIteration := (pages - 1) * DefaultNuoyunRatePeriod / DefaultNuoyunRateLimit
+			// With the default limit, requests start at least 10.5 ms
+			// apart (the period/n and its margin), so an iteration cannot
+			// take less than this.
+			minIteration := time.Duration(pages-1) * nuoyunInterval(DefaultNuoyunRateLimit, DefaultNuoyunRatePeriod)
 			for b.Loop() {
 				start := time.Now()
 				n := 0

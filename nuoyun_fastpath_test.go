@@ -1,7 +1,9 @@
 package livestat
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 )
@@ -10,25 +12,46 @@ import (
 // decoders do: the same value, and an error exactly when they fail. The
 // references below are the general paths alone.
 
+// referenceFirst is the array rule of both objects, written out: an
+// array's first element stands for it, and must be an object or null.
+func referenceFirst(b []byte) ([]byte, error) {
+	var elems []json.RawMessage
+	if isEmptyObject(b) || json.Unmarshal(b, &elems) != nil || len(elems) == 0 {
+		return b, nil // not an array: decoded (or refused) as an object
+	}
+	if string(elems[0]) != "null" && !bytes.HasPrefix(elems[0], []byte("{")) {
+		return nil, errors.New("not an array of objects")
+	}
+	return elems[0], nil
+}
+
 func referenceChannelInfo(b []byte) (ChannelInfo, error) {
+	b, err := referenceFirst(b)
+	if err != nil {
+		return ChannelInfo{}, err
+	}
 	if isEmptyObject(b) {
 		return ChannelInfo{}, nil
 	}
 	type plain ChannelInfo
 	var v plain
-	err := json.Unmarshal(b, &v)
+	err = json.Unmarshal(b, &v)
 	c := ChannelInfo(v)
 	c.Present = true
 	return c, err
 }
 
 func referenceThirdWeChatInfo(b []byte) (ThirdWeChatInfo, error) {
+	b, err := referenceFirst(b)
+	if err != nil {
+		return ThirdWeChatInfo{}, err
+	}
 	if isEmptyObject(b) {
 		return ThirdWeChatInfo{}, nil
 	}
 	type plain ThirdWeChatInfo
 	var v plain
-	err := json.Unmarshal(b, &v)
+	err = json.Unmarshal(b, &v)
 	i := ThirdWeChatInfo(v)
 	i.Present = true
 	return i, err
@@ -45,6 +68,10 @@ func FuzzNuoyunFastPaths(f *testing.F) {
 		`{"channel_id":{}}`, `{"channel_name":"` + "\xff" + `"}`, `{"channel_name":"` + "\t" + `"}`,
 		`{"authorizer_appid":"wx-app","openid":"o-1","unionid":"u-1"}`, `{"openid":null}`, `{"other":1}`,
 		`{}`, `[]`, `null`, `{`, `}`, ``, `"str"`, `123`,
+		// Arrays of objects, as Nuoyun's pushes and older API send them.
+		`[{"channel_id":3128527,"channel_name":"袁","store_id":""}]`, `[{"authorizer_appid":"wx-app","openid":"o-1","unionid":"u-1"}]`,
+		` [ {"openid":"o-1"} , {"openid":"o-2"} ] `, `[{},{"openid":"o-2"}]`, `[null]`, `[{"channel_id":"77"},5]`,
+		`[{"channel_id":1.5}]`, `[{"channel_name":"a\"b"}]`, `[5]`, `["x"]`, `[[]]`, `[[{}]]`, `[ ]`, `[{}`, `[{}]x`, `[{},]`,
 		`"2025-09-16 15:06:06"`, `"2024-02-29 23:59:59"`, `"2023-02-29 00:00:00"`, `"2025-13-01 00:00:00"`,
 		`"2025-00-10 00:00:00"`, `"2025-01-00 00:00:00"`, `"2025-01-01 24:00:00"`, `"2025-01-01 00:60:00"`,
 		`"2025-01-01 00:00:60"`, `"0000-01-01 00:00:00"`, `"2025-01-01 00:00:00.5"`, `"2025-1-01 00:00:00"`,

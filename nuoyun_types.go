@@ -231,7 +231,9 @@ func (t ChinaTime) String() string {
 }
 
 // ThirdWeChatInfo is the viewer's identity in a third-party WeChat official
-// account. Present is false when the API sent {} or null, or no such field.
+// account. Present is false when the API sent {}, [] or null, or no such
+// field. Nuoyun's pushes and older API send the object in an array,
+// [{…}]: the first element is decoded and the others are ignored.
 type ThirdWeChatInfo struct {
 	Present         bool   `json:"-"`
 	AuthorizerAppID string `json:"authorizer_appid"`
@@ -243,6 +245,10 @@ type ThirdWeChatInfo struct {
 // The common shape (plain strings) takes a fast path; see
 // nuoyun_fastpath.go.
 func (i *ThirdWeChatInfo) UnmarshalJSON(b []byte) error {
+	b, err := firstElement(b)
+	if err != nil {
+		return err
+	}
 	if isEmptyObject(b) {
 		*i = ThirdWeChatInfo{}
 		return nil
@@ -282,7 +288,9 @@ func (i ThirdWeChatInfo) MarshalJSON() ([]byte, error) {
 }
 
 // ChannelInfo is the store (门店) channel a viewer belongs to. Present is
-// false when the API sent {} or null, or no such field.
+// false when the API sent {}, [] or null, or no such field. Like
+// ThirdWeChatInfo, it may come as an array of objects, [{…}]: the first
+// element is decoded and the others are ignored.
 type ChannelInfo struct {
 	Present     bool    `json:"-"`
 	ChannelID   FlexInt `json:"channel_id"`
@@ -294,6 +302,10 @@ type ChannelInfo struct {
 // The common shape (plain strings, an integer id) takes a fast path; see
 // nuoyun_fastpath.go.
 func (c *ChannelInfo) UnmarshalJSON(b []byte) error {
+	b, err := firstElement(b)
+	if err != nil {
+		return err
+	}
 	if isEmptyObject(b) {
 		*c = ChannelInfo{}
 		return nil
@@ -330,6 +342,25 @@ func (c ChannelInfo) MarshalJSON() ([]byte, error) {
 	}
 	type plain ChannelInfo
 	return json.Marshal(plain(c))
+}
+
+// firstElement returns b, or the first element of b when b is a non-empty
+// array of objects (an element may be null). Only the first element is
+// decoded, so the others are not checked beyond being JSON.
+func firstElement(b []byte) ([]byte, error) {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '[' || isEmptyObject(b) {
+		return b, nil
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(b, &elems); err != nil {
+		return nil, err
+	}
+	first := elems[0]
+	if first[0] != '{' && string(first) != "null" {
+		return nil, fmt.Errorf("livestat: want an object or an array of objects, got an array whose first element is %.32s", first)
+	}
+	return first, nil
 }
 
 // isEmptyObject reports whether b is {} (spaces allowed), null, or [] (PHP

@@ -112,8 +112,8 @@ func GenerateSchool(students int, seed uint64) School {
 // stay durations of 10 s to 2 h split into live and playback time, devices
 // as the API sends them ("iOS", "Android", "", a code), a store channel for
 // most and third-party WeChat ids for some, and visits between 2025-09-01 and
-// 2025-11-30 (China Standard Time). LastVisitTime is what the fake filters and
-// sorts by as the update time.
+// 2025-11-30 (China Standard Time). LastVisitTime is what the fake filters
+// by as the update time.
 func GenerateDurations(n int, seed uint64) []livestat.UserDuration {
 	names := [...]string{"CLANNAD", "梦回君乡", "自律", "Frost", "空白.", "这是个正常名", ":)", "hovz", ""}
 	areas := [...]string{"浙江 杭州", "河南 郑州", "上海", "北京", "广东 深圳", ""}

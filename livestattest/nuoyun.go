@@ -157,6 +157,8 @@ func (s *Server) userDurations(r *http.Request, body []byte) any {
 		p[i] = v
 	}
 	page, size, start, end, user := p[0], p[1], p[2], p[3], p[4]
+	// sort is required, as page and page_size are (the vendor's table
+	// marks the three 必选); the update-time window and the user are not.
 	var sort string
 	if raw, found := m["sort"]; found {
 		_ = json.Unmarshal(raw, &sort)
@@ -166,7 +168,9 @@ func (s *Server) userDurations(r *http.Request, body []byte) any {
 		return nuoyunFail(400, "page最小值为1")
 	case size < 1 || size > NuoyunMaxPageSize:
 		return nuoyunFail(400, "page_size取值范围为1-500")
-	case sort != "" && sort != "asc" && sort != "desc":
+	case sort == "":
+		return nuoyunFail(400, "sort不能为空")
+	case sort != "asc" && sort != "desc":
 		return nuoyunFail(400, "sort参数错误")
 	}
 
@@ -184,14 +188,11 @@ func (s *Server) userDurations(r *http.Request, body []byte) any {
 		}
 		rows = append(rows, row)
 	}
-	if sort != "" {
-		slices.SortStableFunc(rows, func(a, b livestat.UserDuration) int {
-			c := a.LastVisitTime.Compare(b.LastVisitTime.Time)
-			if sort == "desc" {
-				c = -c
-			}
-			return c
-		})
+	// The docs do not say by which field rows are ordered (their sample,
+	// asked with desc, is not in last_visit_time order): the fake takes the
+	// rows as given to be in ascending order.
+	if sort == "desc" {
+		slices.Reverse(rows)
 	}
 	data := nuoyunData{Total: len(rows), List: []wireNuoyun{}}
 	from := min((page-1)*size, int64(len(rows)))

@@ -23,7 +23,7 @@ func TestNuoyunReplyMatchesDocsSample(t *testing.T) {
 	raw := readJSON(t, "docs_nuoyun_user_durations.json", &page)
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: page.Data.List})
 
-	got := getJSON(t, http.MethodPost, srv.URL()+durationsPath, `{"page":1,"page_size":10}`)
+	got := getJSON(t, http.MethodPost, srv.URL()+durationsPath, `{"page":1,"page_size":10,"sort":"asc"}`)
 	var want map[string]any
 	require.NoError(t, json.Unmarshal(raw, &want))
 	want["data"].(map[string]any)["total"] = 10.0
@@ -52,21 +52,30 @@ func TestNuoyunFiltersAndSorts(t *testing.T) {
 	c := srv.Client(livestat.WithNuoyunRateLimit(0, 0))
 	ctx := context.Background()
 
-	// An update-time window, by last_visit_time, ends included.
+	// An update-time window, by last_visit_time, ends included; asc is
+	// the order given.
 	sorted := slices.Clone(rows)
 	slices.SortStableFunc(sorted, func(a, b livestat.UserDuration) int { return a.LastVisitTime.Compare(b.LastVisitTime.Time) })
 	start, end := sorted[10].LastVisitTime.Unix(), sorted[40].LastVisitTime.Unix()
+	var want []livestat.UserDuration
+	for _, r := range rows {
+		if ts := r.LastVisitTime.Unix(); ts >= start && ts <= end {
+			want = append(want, r)
+		}
+	}
+	require.Len(t, want, 31)
 	got, err := livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{
 		PageSize: 7, Sort: livestat.SortAsc, UpdateTimeStart: livestat.UnixTime(start), UpdateTimeEnd: livestat.UnixTime(end),
 	}))
 	require.NoError(t, err)
-	assert.Equal(t, sorted[10:41], got)
+	assert.Equal(t, want, got)
 
-	desc, err := livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{Sort: livestat.SortDesc}))
+	// desc: the reverse.
+	desc, err := livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{PageSize: 7, Sort: livestat.SortDesc}))
 	require.NoError(t, err)
-	require.Len(t, desc, len(rows))
-	assert.True(t, slices.IsSortedFunc(desc, func(a, b livestat.UserDuration) int { return b.LastVisitTime.Compare(a.LastVisitTime.Time) }))
-
+	reversed := slices.Clone(rows)
+	slices.Reverse(reversed)
+	assert.Equal(t, reversed, desc)
 }
 
 // wechat_user_space_id names the account, not a viewer: with
@@ -91,14 +100,19 @@ func TestNuoyunUserSpaceID(t *testing.T) {
 
 func TestNuoyunRejectsBadPages(t *testing.T) {
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: livestattest.GenerateDurations(3, 1)})
-	for _, body := range []string{`{"page":0,"page_size":10}`, `{"page":1,"page_size":501}`, `{"page":1}`, `{"page":1,"page_size":10,"sort":"up"}`, `not json`} {
+	for _, body := range []string{
+		`{"page":0,"page_size":10,"sort":"asc"}`, `{"page":1,"page_size":501,"sort":"asc"}`, `{"page":1,"sort":"asc"}`,
+		`{"page":1,"page_size":10,"sort":"up"}`, `not json`,
+		// sort is required, like page and page_size.
+		`{"page":1,"page_size":10}`, `{"page":1,"page_size":10,"sort":""}`, `{"page":1,"page_size":10,"sort":null}`,
+	} {
 		r := getJSON(t, http.MethodPost, srv.URL()+durationsPath, body)
 		assert.EqualValues(t, 400, r["code"], body)
 		assert.NotEmpty(t, r["msg"], body)
 		assert.Equal(t, map[string]any{}, r["data"], "failures carry an empty data object")
 	}
 	// Past the last page: an empty list, the total still there.
-	r := getJSON(t, http.MethodPost, srv.URL()+durationsPath, `{"page":9,"page_size":10}`)
+	r := getJSON(t, http.MethodPost, srv.URL()+durationsPath, `{"page":9,"page_size":10,"sort":"desc"}`)
 	assert.Equal(t, map[string]any{"total": 3.0, "list": []any{}}, r["data"])
 }
 
@@ -142,7 +156,7 @@ func TestNuoyunFaults(t *testing.T) {
 	assert.Equal(t, 400, apiErr.Code)
 	assert.Equal(t, "账号不存在", apiErr.Message)
 	last, _ := srv.LastRequest(livestattest.NuoyunUserDurations)
-	assert.JSONEq(t, `{"page":1,"page_size":10,"update_time_start":0,"update_time_end":0}`, string(last.Body))
+	assert.JSONEq(t, `{"page":1,"page_size":10,"sort":"asc","update_time_start":0,"update_time_end":0}`, string(last.Body), "sort is sent, asc when none is set")
 }
 
 func TestGenerateDurationsIsDeterministic(t *testing.T) {

@@ -106,8 +106,9 @@ type Options struct {
 
 	// Nuoyun holds the rows of getAccountUserDurationList. The endpoint
 	// filters them by update time with LastVisitTime (the rows carry no
-	// other update time), and sorts them by it when asked to; without
-	// sort they keep their order.
+	// other update time), and serves them in the order given for sort
+	// "asc", reversed for "desc"; a request without sort gets code 400,
+	// as the API requires it.
 	Nuoyun []livestat.UserDuration
 	// NuoyunUserSpaceID, when set, is the wechat_user_space_id every
 	// Nuoyun request must carry; others get code 400. The docs call the

@@ -8,7 +8,7 @@
 //	wecom-watch           --living-id ID   viewers of a corp broadcast (kinds user, external_user)
 //	wecom-school-watch    --living-id ID   viewers of a school broadcast (student, parent, visitor)
 //	wecom-school-unwatch  --living-id ID   students and parents who did not watch (student, parent)
-//	nuoyun-durations      --user-space-id N [--update-time-start UNIX] [--update-time-end UNIX]
+//	nuoyun-durations      [--user-space-id N] [--update-time-start UNIX] [--update-time-end UNIX]
 //	                      [--sort asc|desc] [--page-size N]     Nuoyun watch durations (user)
 //	demo                  all four against a built-in fake server; no credentials, no network
 //

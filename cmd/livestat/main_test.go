@@ -513,6 +513,7 @@ func TestNuoyunDurations(t *testing.T) {
 		require.NoError(t, json.Unmarshal(last.Body, &body))
 		assert.EqualValues(t, 34043700, body["wechat_user_space_id"])
 		assert.EqualValues(t, 500, body["page_size"])
+		assert.Equal(t, "asc", body["sort"], "the API requires sort")
 	})
 
 	t.Run("csv", func(t *testing.T) {
@@ -555,6 +556,42 @@ func TestNuoyunDurations(t *testing.T) {
 	})
 }
 
+// --user-space-id is optional, as wechat_user_space_id is in the API; sort
+// is required there, so the CLI always sends it.
+func TestNuoyunDurationsWithoutUserSpaceID(t *testing.T) {
+	srv := newServer(t, livestattest.Options{Nuoyun: livestattest.GenerateDurations(7, 1)})
+	c := newCLI(t, srv)
+	r := c.run("nuoyun-durations", "--page-size", "5")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Len(t, jsonLines(t, r.stdout), 7)
+	for _, req := range srv.Requests(livestattest.NuoyunUserDurations) {
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(req.Body, &body))
+		assert.NotContains(t, body, "wechat_user_space_id")
+		assert.Equal(t, "asc", body["sort"])
+	}
+}
+
+// Rows whose ids read as 0 are rows: all three of the issue's repro are
+// written, and the count matches the total.
+func TestNuoyunDurationsWritesRowsWithoutViewerID(t *testing.T) {
+	srv := newServer(t, livestattest.Options{Faults: []livestattest.Fault{{
+		Endpoint: livestattest.NuoyunUserDurations, Times: -1,
+		Body: `{"code":200,"msg":"Success","data":{"total":3,"list":[
+			{"room_id":1,"wechat_user_space_id":0,"wechat_user_name":"a"},
+			{"room_id":1,"wechat_user_space_id":"","wechat_user_name":"b"},
+			{"room_id":1,"wechat_user_name":"c"}]}}`,
+	}}})
+	c := newCLI(t, srv)
+	r := c.run("nuoyun-durations", "--user-space-id", "34043700")
+	require.Equal(t, 0, r.code, r.stderr)
+	rows := jsonLines(t, r.stdout)
+	require.Len(t, rows, 3)
+	for i, name := range []string{"a", "b", "c"} {
+		assert.Equal(t, name, rows[i]["wechat_user_name"])
+	}
+}
+
 func TestNuoyunDurationsFailures(t *testing.T) {
 	srv := nuoyunServer(t, livestattest.GenerateDurations(30, 1))
 	for _, tc := range []struct {
@@ -564,7 +601,8 @@ func TestNuoyunDurationsFailures(t *testing.T) {
 		code int
 		want string
 	}{
-		{"missing --user-space-id", []string{"nuoyun-durations"}, nil, 2, "missing required flag --user-space-id"},
+		{"negative --user-space-id", []string{"nuoyun-durations", "--user-space-id", "-1"}, nil, 2, "--user-space-id must not be negative"},
+		{"empty sort", []string{"nuoyun-durations", "--sort", ""}, nil, 2, "--sort must be asc or desc"},
 		{"bad sort", []string{"nuoyun-durations", "--user-space-id", "1", "--sort", "newest"}, nil, 2, "--sort must be asc or desc"},
 		{"page size 0", []string{"nuoyun-durations", "--user-space-id", "1", "--page-size", "0"}, nil, 2, "--page-size must be between 1 and 500"},
 		{"page size 501", []string{"nuoyun-durations", "--user-space-id", "1", "--page-size", "501"}, nil, 2, "--page-size must be between 1 and 500"},

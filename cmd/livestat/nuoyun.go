@@ -17,26 +17,24 @@ func nuoyunDurationsCmd() *command {
 	)
 	return &command{
 		name:    "nuoyun-durations",
-		args:    "--user-space-id N [--update-time-start UNIX] [--update-time-end UNIX] [--sort asc|desc] [--page-size N]",
+		args:    "[--user-space-id N] [--update-time-start UNIX] [--update-time-end UNIX] [--sort asc|desc] [--page-size N]",
 		vendor:  livestat.VendorNuoyun,
 		summary: "watch durations from Nuoyun (诺云直播) getAccountUserDurationList: rows of kind user",
 		flags: func(fs *flag.FlagSet) func() error {
-			fs.Int64Var(&userID, "user-space-id", 0, "wechat_user_space_id, the `N` of the user (required)")
+			fs.Int64Var(&userID, "user-space-id", 0, "wechat_user_space_id, the `N` of the user (optional: not sent when 0)")
 			fs.Int64Var(&start, "update-time-start", 0, "only rows updated at or after this `UNIX` time in seconds")
 			fs.Int64Var(&end, "update-time-end", 0, "only rows updated at or before this `UNIX` time in seconds (default: when the command starts)")
-			fs.StringVar(&sort, "sort", "", "row order, `asc|desc` (default: the server's)")
+			fs.StringVar(&sort, "sort", string(livestat.SortAsc), "row order, `asc|desc` (default asc: the API requires one)")
 			fs.IntVar(&pageSize, "page-size", livestat.MaxNuoyunPageSize, fmt.Sprintf("rows per request, `N` from 1 to %d", livestat.MaxNuoyunPageSize))
 			return func() error {
 				switch {
-				case userID == 0:
-					return usagef("missing required flag --user-space-id")
 				case userID < 0:
-					return usagef("--user-space-id must be positive")
+					return usagef("--user-space-id must not be negative")
 				case start < 0 || end < 0:
 					return usagef("--update-time-start and --update-time-end must not be negative")
 				case end != 0 && start > end:
 					return usagef("--update-time-start is after --update-time-end")
-				case sort != "" && sort != string(livestat.SortAsc) && sort != string(livestat.SortDesc):
+				case sort != string(livestat.SortAsc) && sort != string(livestat.SortDesc):
 					return usagef("--sort must be asc or desc, not %q", sort)
 				case pageSize < 1 || pageSize > livestat.MaxNuoyunPageSize:
 					return usagef("--page-size must be between 1 and %d", livestat.MaxNuoyunPageSize)
