@@ -175,14 +175,16 @@ const DefaultRefreshMargin = 5 * time.Minute
 //
 // The store is kept off the critical path. Before fetching, a refresh
 // waits on the store (the removal of a rejected token, loads, and the
-// refresh lock that another process may hold) for at most 2 s with some
-// jitter; to save what it fetched, at most 1 s more. Neither wait takes
-// more than half the time the caller's context has left. A refresh that
-// waited its bound for the lock looks at the store once more and, if it
-// still finds no fresh token, fetches one itself. When a store call fails
-// while the caller still waits, the store is left alone for 5 s: the
-// source serves and fetches tokens on its own meanwhile, with one warning
-// per such period, and a removal that failed is not retried.
+// refresh lock that another process may hold) for 2 to 3 s at most, all
+// together (jittered, so that replicas released by one stale lock do not
+// all fetch at once); to save what it fetched, at most 1 s more. Neither
+// wait takes more than half the time the caller's context has left. The
+// lock is waited for during three quarters of the first wait: then the
+// refresh looks at the store once more and, if it still finds no fresh
+// token, fetches one itself. When a store call fails while the caller
+// still waits, the store is left alone for 5 s: the source serves and
+// fetches tokens on its own meanwhile, with one warning per such period,
+// and a removal that failed is not retried.
 //
 // A CachingTokenSource is safe for concurrent use. Share one between
 // Clients to share its token.
