@@ -230,6 +230,10 @@ const (
 	storeSaveWait = time.Second
 	// storeRetryInterval is how long a failed store is left alone.
 	storeRetryInterval = 5 * time.Second
+	// minStoreWindow is the shortest wait on the store worth starting: a
+	// caller with less than twice this left does not call the store (and
+	// a store that misses so short a window is not to blame).
+	minStoreWindow = 100 * time.Millisecond
 	// maxRejected bounds the rejected tokens remembered (each until it
 	// expires): far more than a process sees rejected in a token's life.
 	maxRejected = 64
@@ -363,7 +367,7 @@ type refreshCall struct {
 
 // refresh loads the token from the store, or fetches and stores a new one.
 func (s *CachingTokenSource) refresh(ctx context.Context) (Token, error) {
-	r := &refreshCall{ctx: ctx, off: time.Now().UnixNano() < s.storeDownUntil.Load()}
+	r := &refreshCall{ctx: ctx, off: time.Now().UnixNano() < s.storeDownUntil.Load() || tooLate(ctx)}
 	// Everything before the fetch shares one deadline, jittered so that
 	// callers released by one stale lock do not all fetch at once.
 	dl := storeDeadline(ctx, storeWait+rand.N(storeWait/2))
@@ -413,8 +417,16 @@ func (s *CachingTokenSource) refresh(ctx context.Context) (Token, error) {
 	s.rejected = slices.DeleteFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == t.AccessToken })
 	s.cur.Store(s.cache(t))
 	s.mu.Unlock()
+	r.off = r.off || tooLate(ctx)
 	s.storeOp(r, storeDeadline(ctx, storeSaveWait), "save", func(ctx context.Context) error { return s.store.Save(ctx, s.key, t) })
 	return t, nil
+}
+
+// tooLate reports whether the caller has too little time left to wait on
+// the store at all.
+func tooLate(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < 2*minStoreWindow
 }
 
 // cache returns t with the instant it is to be replaced: RefreshMargin

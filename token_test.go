@@ -898,3 +898,27 @@ func TestRefreshLockWaitIsBoundedWithoutACallerDeadline(t *testing.T) {
 		assert.Equal(t, 1, store.count("unlock"))
 	})
 }
+
+// A caller with almost no time left skips the store rather than giving it
+// a window too short to answer in, which would count as a store failure
+// and leave the store alone for everyone.
+func TestCallerWithLittleTimeLeftDoesNotBlameTheStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore()}
+		store.delay = 10 * time.Millisecond // a store that answers in 10 ms
+		logs := &syncBuffer{}
+		cts := NewCachingTokenSource(&countingSource{ttl: 2 * time.Hour}, CachingOptions{Store: store, Key: "k", Logger: textLogger(logs)})
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Millisecond)
+		defer cancel()
+		tok, err := cts.Token(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, store.count())
+		assert.Empty(t, logs.String())
+
+		// No back-off started: the next refresh uses the store.
+		cts.Invalidate(context.Background(), tok.AccessToken)
+		_, err = cts.Token(context.Background())
+		require.NoError(t, err)
+		assert.Positive(t, store.count("save"))
+	})
+}
