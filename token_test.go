@@ -628,7 +628,7 @@ func TestRejectedTokenIsNotServedAgainWhenInvalidateFails(t *testing.T) {
 // bypassed: a fresh token is fetched and saved, with a warning.
 func TestStoreThatHandsBackARejectedTokenIsBypassed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		store := newFakeStore()
+		store := &fakeLockingStore{fakeStore: newFakeStore()}
 		store.keepStale = true
 		logs := &syncBuffer{}
 		src := &countingSource{ttl: 2 * time.Hour}
