@@ -363,6 +363,8 @@ type refreshCall struct {
 	// off is set once the store is not to be called again in this
 	// refresh: it is in its back-off period, or it just failed.
 	off bool
+	// passedOver is set once the store handed back a rejected token.
+	passedOver bool
 }
 
 // refresh loads the token from the store, or fetches and stores a new one.
@@ -530,7 +532,10 @@ func (s *CachingTokenSource) load(r *refreshCall, dl time.Time) (Token, bool) {
 	s.mu.Lock()
 	if slices.ContainsFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == t.AccessToken }) {
 		s.mu.Unlock()
-		s.logger.WarnContext(r.ctx, "livestat: token store returned a token this process saw rejected; fetching a new one", "key", s.key)
+		if !r.passedOver {
+			r.passedOver = true
+			s.logger.WarnContext(r.ctx, "livestat: token store returned a token this process saw rejected; fetching a new one", "key", s.key)
+		}
 		return Token{}, false
 	}
 	if t.ObtainedAt.IsZero() {
