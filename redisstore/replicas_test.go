@@ -152,7 +152,9 @@ type burstResult struct {
 const burstBucket = 250 * time.Millisecond
 
 // bucket is the key of burstResult.Started for a call started at t.
-func bucket(t time.Time) int64 { return t.UnixMilli() / burstBucket.Milliseconds() * burstBucket.Milliseconds() }
+func bucket(t time.Time) int64 {
+	return t.UnixMilli() / burstBucket.Milliseconds() * burstBucket.Milliseconds()
+}
 
 // in returns the calls and failures among those started from from to to,
 // to the resolution of burstBucket (from's bucket included, to's not).
