@@ -226,7 +226,7 @@ const (
 	// storeWait bounds the store's part of a refresh before the fetch:
 	// every round trip and the wait for another holder's lock, together.
 	storeWait = 2 * time.Second
-	// storeSaveWait bounds saving the fetched token and the unlock.
+	// storeSaveWait bounds saving the fetched token.
 	storeSaveWait = time.Second
 	// storeRetryInterval is how long a failed store is left alone.
 	storeRetryInterval = 5 * time.Second

@@ -131,8 +131,9 @@ return 0`
 // ms, the client's clock: when the request was sent plus the TTL), so that
 // a request run late (Redis was frozen; the client gave up) does not leave
 // a lock with a fresh TTL that nobody holds; past ARGV[3] it takes none
-// and returns 2. Clocks that differ shorten the lock by as much: the cost
-// is a gettoken, never a stall. It also reports that we already hold the
+// and returns 2. A Redis clock ahead of the client's shortens the lock by
+// as much (one behind cannot lengthen it past ARGV[2]): the cost is a
+// gettoken, never a stall. It also reports that we already hold the
 // lock: go-redis may resend a command whose reply was lost, and the resent
 // request must not find our own lock taken.
 const acquireLua = `
