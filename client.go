@@ -115,8 +115,11 @@ func WithTokenSource(ts TokenSource) Option { return func(c *config) { c.tokenSo
 // WithTokenStore shares cached tokens through store (default: in process).
 func WithTokenStore(store TokenStore) Option { return func(c *config) { c.tokenStore = store } }
 
-// WithRefreshMargin sets how long before expiry a token is replaced.
-// Zero refreshes only once a token has expired.
+// WithRefreshMargin sets how long before expiry a token is replaced
+// (default DefaultRefreshMargin). Zero refreshes only once a token has
+// expired. A margin longer than half a token's lifetime is cut to half of
+// it, so a 2 h token is always used for its first hour: no margin makes
+// every call a gettoken.
 func WithRefreshMargin(d time.Duration) Option {
 	return func(c *config) { c.refreshMargin, c.refreshMarginSet = d, true }
 }

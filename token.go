@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,13 @@ import (
 type Token struct {
 	AccessToken string
 	ExpiresAt   time.Time
+	// ObtainedAt is when the token's lifetime began: ExpiresAt minus
+	// ObtainedAt is the lifetime that the refresh margin is measured
+	// against. Optional: CachingTokenSource sets it to the time it asked
+	// its TokenSource when that leaves it zero. A TokenStore should keep
+	// it; for a token loaded without it, the cache counts the lifetime
+	// from when it first saw the token.
+	ObtainedAt time.Time
 }
 
 // String returns a description of t with the token redacted.
@@ -37,10 +46,18 @@ func (t Token) LogValue() slog.Value {
 	)
 }
 
-// freshFor reports whether t is usable for at least margin from now.
-func (t *Token) freshFor(margin time.Duration) bool {
-	return t != nil && t.AccessToken != "" && time.Now().Add(margin).Before(t.ExpiresAt)
+// cachedToken is a token and the instant it is to be replaced, so that the
+// cached path compares the clock with one value and does nothing else.
+type cachedToken struct {
+	Token
+	refreshAt time.Time
 }
+
+// fresh reports whether c may be served without a refresh.
+func (c *cachedToken) fresh(now time.Time) bool { return c != nil && now.Before(c.refreshAt) }
+
+// valid reports whether c has not expired yet.
+func (c *cachedToken) valid(now time.Time) bool { return c != nil && now.Before(c.ExpiresAt) }
 
 // A TokenSource returns an access token. WeCom self-built apps use the
 // gettoken source livestat builds from WithWeComApp; third-party and 代开发
@@ -63,7 +80,9 @@ func (f TokenSourceFunc) Token(ctx context.Context) (Token, error) { return f(ct
 // or in several) can share them. Keys name a corp and an app, never a corp
 // alone: two apps of one corp have different tokens.
 //
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use and must return when
+// their context ends: CachingTokenSource bounds every call with it (see
+// CachingTokenSource for how), and carries on without a store that fails.
 type TokenStore interface {
 	// Load returns the token stored under key; ok is false when there is none.
 	Load(ctx context.Context, key string) (tok Token, ok bool, err error)
@@ -80,6 +99,10 @@ type TokenStore interface {
 // so that of several replicas sharing the store only one calls gettoken.
 type RefreshLocker interface {
 	// LockRefresh blocks until the refresh lock for key is held or ctx ends.
+	// The deadline of ctx is how long the caller waits for the lock; a
+	// lock taken should expire by itself no later than that, so that a
+	// holder that vanished delays the others no longer than they would
+	// wait anyway. The lock must outlive ctx: unlock releases it.
 	LockRefresh(ctx context.Context, key string) (unlock func(), err error)
 }
 
@@ -132,7 +155,10 @@ const DefaultRefreshMargin = 5 * time.Minute
 
 // CachingTokenSource caches the tokens of another TokenSource.
 //
-//   - A cached token is used until RefreshMargin before it expires.
+//   - A cached token is used until RefreshMargin before it expires, or
+//     until half its lifetime has passed if that comes later: a margin
+//     longer than half the lifetime is cut to half of it, so no margin can
+//     make every call a refresh.
 //   - When it must be refreshed, exactly one caller fetches; concurrent
 //     callers wait for that result, each still bound by its own context.
 //     If the fetching caller gives up (its context ends), a waiter takes
@@ -140,8 +166,25 @@ const DefaultRefreshMargin = 5 * time.Minute
 //   - If an early refresh (within the margin) fails while the cached token
 //     is still valid, that token keeps being used, a warning is logged,
 //     and the refresh is tried again 10 s later.
+//   - A token passed to Invalidate (one an API call just rejected) is never
+//     used again by this source, whatever the store returns: a store that
+//     hands it back is passed over, with a warning, and the fresh token
+//     fetched instead is saved over it.
 //   - No lock is held during network I/O, and the cached path does not
 //     allocate.
+//
+// The store is kept off the critical path. Before fetching, a refresh
+// waits on the store (the removal of a rejected token, loads, and the
+// refresh lock that another process may hold) for 2 to 3 s at most, all
+// together (jittered, so that replicas released by one stale lock do not
+// all fetch at once); to save what it fetched, at most 1 s more. Neither
+// wait takes more than half the time the caller's context has left. The
+// lock is waited for during three quarters of the first wait: then the
+// refresh looks at the store once more and, if it still finds no fresh
+// token, fetches one itself. When a store call fails while the caller
+// still waits, the store is left alone for 5 s: the source serves and
+// fetches tokens on its own meanwhile, with one warning per such period,
+// and a removal that failed is not retried.
 //
 // A CachingTokenSource is safe for concurrent use. Share one between
 // Clients to share its token.
@@ -152,14 +195,49 @@ type CachingTokenSource struct {
 	margin time.Duration
 	logger *slog.Logger
 
-	cur atomic.Pointer[Token]
+	cur atomic.Pointer[cachedToken]
 
 	mu       sync.Mutex
 	inflight *flight
+	// rejected holds the latest tokens passed to Invalidate, oldest
+	// first: none of them is taken from the store again.
+	rejected []rejectedToken
 	// quietUntil (Unix nanoseconds) holds off refresh attempts after an
 	// early refresh failed while the cached token was still valid.
 	quietUntil atomic.Int64
+	// storeDownUntil (Unix nanoseconds): after a store failure, the store
+	// is not called before then.
+	storeDownUntil atomic.Int64
+	// storeDegraded is set from a store failure until it answers again.
+	storeDegraded atomic.Bool
 }
+
+// rejectedToken is a token an API call rejected, remembered until it
+// expires. pending is set until a refresh has asked the store to drop it
+// (once: a failure is not retried).
+type rejectedToken struct {
+	token   string
+	expires time.Time
+	pending bool
+}
+
+// How CachingTokenSource waits on its store (see its doc comment).
+const (
+	// storeWait bounds the store's part of a refresh before the fetch:
+	// every round trip and the wait for another holder's lock, together.
+	storeWait = 2 * time.Second
+	// storeSaveWait bounds saving the fetched token.
+	storeSaveWait = time.Second
+	// storeRetryInterval is how long a failed store is left alone.
+	storeRetryInterval = 5 * time.Second
+	// minStoreWindow is the shortest wait on the store worth starting: a
+	// caller with less than twice this left does not call the store (and
+	// a store that misses so short a window is not to blame).
+	minStoreWindow = 100 * time.Millisecond
+	// maxRejected bounds the rejected tokens remembered (each until it
+	// expires): far more than a process sees rejected in a token's life.
+	maxRejected = 64
+)
 
 // refreshRetryInterval is how long a still-valid token is served without
 // another refresh attempt after an early refresh failed.
@@ -182,7 +260,8 @@ type CachingOptions struct {
 	// whenever Store is shared: sources with the same Key share a token.
 	Key string
 	// RefreshMargin is how early a token is replaced; default
-	// DefaultRefreshMargin. Negative means zero.
+	// DefaultRefreshMargin. Negative means zero. It is cut to half the
+	// token's lifetime (ExpiresAt - ObtainedAt) where that is shorter.
 	RefreshMargin time.Duration
 	// Logger receives warnings (a store that fails); default: discard.
 	Logger *slog.Logger
@@ -211,8 +290,8 @@ func NewCachingTokenSource(src TokenSource, opts CachingOptions) *CachingTokenSo
 // Token returns the cached token, refreshing it first if it is missing or
 // within the refresh margin of its expiry.
 func (s *CachingTokenSource) Token(ctx context.Context) (Token, error) {
-	if t := s.cur.Load(); t.freshFor(s.margin) {
-		return *t, nil
+	if c := s.cur.Load(); c != nil && time.Now().Before(c.refreshAt) {
+		return c.Token, nil
 	}
 	return s.slow(ctx)
 }
@@ -223,9 +302,10 @@ func (s *CachingTokenSource) slow(ctx context.Context) (Token, error) {
 			return Token{}, err
 		}
 		s.mu.Lock()
-		if t := s.cur.Load(); t.freshFor(s.margin) || (t.freshFor(0) && time.Now().UnixNano() < s.quietUntil.Load()) {
+		now := time.Now()
+		if c := s.cur.Load(); c.fresh(now) || (c.valid(now) && now.UnixNano() < s.quietUntil.Load()) {
 			s.mu.Unlock()
-			return *t, nil
+			return c.Token, nil
 		}
 		f := s.inflight
 		if f == nil {
@@ -270,33 +350,56 @@ func (s *CachingTokenSource) lead(ctx context.Context, f *flight) {
 	}
 	// An early refresh failed, but the cached token is still valid: keep
 	// serving it, and try again in a while rather than on every call.
-	if t := s.cur.Load(); t.freshFor(0) {
-		s.logger.WarnContext(ctx, "livestat: token refresh failed; using the cached token until it expires", "key", s.key, "expires_at", t.ExpiresAt, "error", f.err)
+	if c := s.cur.Load(); c.valid(time.Now()) {
+		s.logger.WarnContext(ctx, "livestat: token refresh failed; using the cached token until it expires", "key", s.key, "expires_at", c.ExpiresAt, "error", f.err)
 		s.quietUntil.Store(time.Now().Add(refreshRetryInterval).UnixNano())
-		f.tok, f.err = *t, nil
+		f.tok, f.err = c.Token, nil
 	}
+}
+
+// refreshCall is the store's part of one refresh.
+type refreshCall struct {
+	ctx context.Context // the caller's
+	// off is set once the store is not to be called again in this
+	// refresh: it is in its back-off period, or it just failed.
+	off bool
+	// passedOver is set once the store handed back a rejected token.
+	passedOver bool
 }
 
 // refresh loads the token from the store, or fetches and stores a new one.
 func (s *CachingTokenSource) refresh(ctx context.Context) (Token, error) {
-	if t, ok := s.load(ctx); ok {
+	r := &refreshCall{ctx: ctx, off: time.Now().UnixNano() < s.storeDownUntil.Load() || tooLate(ctx)}
+	// Everything before the fetch shares one deadline, jittered so that
+	// callers released by one stale lock do not all fetch at once.
+	dl := storeDeadline(ctx, storeWait+rand.N(storeWait/2))
+	s.dropRejected(r, dl)
+	if t, ok := s.load(r, dl); ok {
 		return t, nil
 	}
-	if l, ok := s.store.(RefreshLocker); ok {
-		unlock, err := l.LockRefresh(ctx, s.key)
-		if err != nil {
-			if ctx.Err() != nil {
-				return Token{}, ctx.Err()
-			}
-			s.logger.WarnContext(ctx, "livestat: token refresh lock unavailable; refreshing without it", "key", s.key, "error", err)
-		} else {
-			defer unlock()
-			// Another holder may have refreshed while we waited.
-			if t, ok := s.load(ctx); ok {
-				return t, nil
-			}
+	var unlock func()
+	defer func() {
+		// A store that just failed is not waited on again: the lock
+		// expires by itself, no later than this refresh's wait.
+		if unlock != nil && !r.off {
+			unlock()
+		}
+	}()
+	if l, ok := s.store.(RefreshLocker); ok && !r.off {
+		var err error
+		if unlock, err = s.lock(ctx, l, dl); err != nil && ctx.Err() != nil {
+			return Token{}, ctx.Err()
+		}
+		// Another holder may have refreshed while we waited; and after a
+		// wait that ran out, the store is worth a look before fetching.
+		if t, ok := s.load(r, dl); ok {
+			return t, nil
+		}
+		if err != nil && !r.off {
+			s.logger.WarnContext(ctx, "livestat: token refresh lock not obtained in time; refreshing without it", "key", s.key, "error", err)
 		}
 	}
+	obtained := time.Now()
 	t, err := s.src.Token(ctx)
 	if err != nil {
 		return Token{}, err
@@ -307,34 +410,185 @@ func (s *CachingTokenSource) refresh(ctx context.Context) (Token, error) {
 	if t.ExpiresAt.IsZero() {
 		return Token{}, errors.New("livestat: token source returned a token without ExpiresAt")
 	}
-	if err := s.store.Save(ctx, s.key, t); err != nil {
-		s.logger.WarnContext(ctx, "livestat: token store save failed; token cached in this process only", "key", s.key, "error", err)
+	if t.ObtainedAt.IsZero() {
+		t.ObtainedAt = obtained
 	}
-	s.cur.Store(&t)
+	s.mu.Lock()
+	// The source has the last word: a token it hands out again is no
+	// longer one to pass over in the store.
+	s.rejected = slices.DeleteFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == t.AccessToken })
+	s.cur.Store(s.cache(t))
+	s.mu.Unlock()
+	r.off = r.off || tooLate(ctx)
+	s.storeOp(r, storeDeadline(ctx, storeSaveWait), "save", func(ctx context.Context) error { return s.store.Save(ctx, s.key, t) })
 	return t, nil
 }
 
-func (s *CachingTokenSource) load(ctx context.Context) (Token, bool) {
-	t, ok, err := s.store.Load(ctx, s.key)
-	if err != nil {
-		s.logger.WarnContext(ctx, "livestat: token store load failed; falling back to this process", "key", s.key, "error", err)
+// tooLate reports whether the caller has too little time left to wait on
+// the store at all.
+func tooLate(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < 2*minStoreWindow
+}
+
+// cache returns t with the instant it is to be replaced: RefreshMargin
+// before it expires, but not before half its lifetime has passed.
+func (s *CachingTokenSource) cache(t Token) *cachedToken {
+	m := min(s.margin, max(t.ExpiresAt.Sub(t.ObtainedAt)/2, 0))
+	return &cachedToken{Token: t, refreshAt: t.ExpiresAt.Add(-m)}
+}
+
+// storeDeadline is the end of a wait on the store of at most d that starts
+// now: never past half the time the caller has left, so that the call
+// keeps time to fetch a token itself.
+func storeDeadline(ctx context.Context, d time.Duration) time.Time {
+	now := time.Now()
+	dl := now.Add(d)
+	if cd, ok := ctx.Deadline(); ok {
+		if half := now.Add(cd.Sub(now) / 2); half.Before(dl) {
+			dl = half
+		}
+	}
+	return dl
+}
+
+// storeOp runs one store operation, bounded by dl, and reports whether it
+// succeeded. A failure while the caller still waits ends the store's part
+// in this refresh and starts its back-off period.
+func (s *CachingTokenSource) storeOp(r *refreshCall, dl time.Time, op string, f func(context.Context) error) bool {
+	if r.off {
+		return false
+	}
+	ctx, cancel := context.WithDeadline(r.ctx, dl)
+	err := f(ctx)
+	cancel()
+	if err == nil {
+		if s.storeDegraded.CompareAndSwap(true, false) {
+			s.logger.InfoContext(r.ctx, "livestat: token store answers again; sharing tokens through it", "key", s.key)
+		}
+		return true
+	}
+	r.off = true
+	if r.ctx.Err() == nil {
+		s.storeFailed(r.ctx, op, err)
+	}
+	return false
+}
+
+// storeFailed starts a back-off period, with one warning for it: calls
+// that fail together in the same period do not repeat it.
+func (s *CachingTokenSource) storeFailed(ctx context.Context, op string, err error) {
+	now := time.Now()
+	for {
+		old := s.storeDownUntil.Load()
+		if now.UnixNano() < old {
+			return
+		}
+		if s.storeDownUntil.CompareAndSwap(old, now.Add(storeRetryInterval).UnixNano()) {
+			break
+		}
+	}
+	s.storeDegraded.Store(true)
+	s.logger.WarnContext(ctx, "livestat: token store failed; this process fetches and keeps its own tokens for a while", "key", s.key, "op", op, "retry_in", storeRetryInterval, "error", err)
+}
+
+// dropRejected asks the store, once, to drop the tokens rejected since the
+// last refresh, so that other processes do not load them.
+func (s *CachingTokenSource) dropRejected(r *refreshCall, dl time.Time) {
+	var stale []string
+	s.mu.Lock()
+	for i := range s.rejected {
+		if s.rejected[i].pending {
+			stale = append(stale, s.rejected[i].token)
+			s.rejected[i].pending = false
+		}
+	}
+	s.mu.Unlock()
+	for _, tok := range stale {
+		s.storeOp(r, dl, "invalidate", func(ctx context.Context) error { return s.store.Invalidate(ctx, s.key, tok) })
+	}
+}
+
+// lock takes the refresh lock, waiting for another holder until a quarter
+// of the time to dl is left: that quarter is for one more look at the store.
+func (s *CachingTokenSource) lock(ctx context.Context, l RefreshLocker, dl time.Time) (func(), error) {
+	now := time.Now()
+	lctx, cancel := context.WithDeadline(ctx, now.Add(dl.Sub(now)*3/4))
+	defer cancel()
+	return l.LockRefresh(lctx, s.key)
+}
+
+// load returns the store's token if it is fresh and not one this process
+// saw rejected, and caches it.
+func (s *CachingTokenSource) load(r *refreshCall, dl time.Time) (Token, bool) {
+	var t Token
+	var found bool
+	if !s.storeOp(r, dl, "load", func(ctx context.Context) (err error) {
+		t, found, err = s.store.Load(ctx, s.key)
+		return err
+	}) || !found {
 		return Token{}, false
 	}
-	if !ok || !t.freshFor(s.margin) {
+	s.mu.Lock()
+	if slices.ContainsFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == t.AccessToken }) {
+		s.mu.Unlock()
+		if !r.passedOver {
+			r.passedOver = true
+			s.logger.WarnContext(r.ctx, "livestat: token store returned a token this process saw rejected; fetching a new one", "key", s.key)
+		}
 		return Token{}, false
 	}
-	s.cur.Store(&t)
+	if t.ObtainedAt.IsZero() {
+		// The store does not keep it: count the lifetime from when this
+		// process first saw the token, not from each load, or every
+		// load would postpone the refresh again.
+		if c := s.cur.Load(); c != nil && c.AccessToken == t.AccessToken {
+			t.ObtainedAt = c.ObtainedAt
+		} else {
+			t.ObtainedAt = time.Now()
+		}
+	}
+	c := s.cache(t)
+	if !c.fresh(time.Now()) {
+		s.mu.Unlock()
+		return Token{}, false
+	}
+	s.cur.Store(c)
+	s.mu.Unlock()
 	return t, true
 }
 
 // Invalidate drops the cached token if it is still stale, the token an API
 // call just rejected. If a concurrent caller has already replaced it, the
-// fresh token is kept.
-func (s *CachingTokenSource) Invalidate(ctx context.Context, stale string) {
-	if t := s.cur.Load(); t != nil && t.AccessToken == stale {
-		s.cur.CompareAndSwap(t, nil)
+// fresh token is kept. The stale token is never used again by this source:
+// the next refresh asks the store, once, to drop it too, and passes it over
+// if the store returns it all the same.
+func (s *CachingTokenSource) Invalidate(_ context.Context, stale string) {
+	if stale == "" {
+		return
 	}
-	if err := s.store.Invalidate(ctx, s.key, stale); err != nil {
-		s.logger.WarnContext(ctx, "livestat: token store invalidate failed", "key", s.key, "error", err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cur.Load()
+	if c != nil && c.AccessToken == stale {
+		s.cur.Store(nil)
+	}
+	if slices.ContainsFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == stale }) {
+		return
+	}
+	now := time.Now()
+	s.rejected = slices.DeleteFunc(s.rejected, func(rt rejectedToken) bool { return !now.Before(rt.expires) })
+	// The token's expiry is known when it is the cached one; otherwise
+	// keep it as long as any token may live.
+	rt := rejectedToken{token: stale, expires: now.Add(maxTokenLifeSeconds * time.Second)}
+	if c != nil && c.AccessToken == stale {
+		rt.expires = c.ExpiresAt
+	}
+	// Only a refresh that follows this drop cleans the store: if the
+	// cache already holds another token, the store was updated with it.
+	rt.pending = c == nil || c.AccessToken == stale
+	s.rejected = append(s.rejected, rt)
+	if len(s.rejected) > maxRejected {
+		s.rejected = slices.Delete(s.rejected, 0, len(s.rejected)-maxRejected)
 	}
 }

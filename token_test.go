@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -445,4 +447,478 @@ func TestZeroValueMemoryTokenStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, "a", tok.AccessToken)
+}
+
+// fakeStore is a TokenStore whose operations can be made to fail, to hang
+// like a frozen Redis, to answer slowly, or to hand back what they should
+// not, and that counts them. Its time is the test's (synctest) clock.
+type fakeStore struct {
+	mem MemoryTokenStore
+
+	mu    sync.Mutex
+	calls map[string]int
+	// frozen: every operation hangs until its own timeout (like
+	// redisstore's Options.Timeout) or the caller's context ends.
+	frozen  bool
+	timeout time.Duration
+	// delay: every operation answers, successfully, after this long.
+	delay time.Duration
+	// fail: operations that return this error at once.
+	fail map[string]error
+	// keepStale: Invalidate reports success but deletes nothing, as when
+	// another replica saved the rejected token back meanwhile.
+	keepStale bool
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{calls: map[string]int{}, fail: map[string]error{}, timeout: time.Second}
+}
+
+func (f *fakeStore) enter(ctx context.Context, op string) error {
+	f.mu.Lock()
+	f.calls[op]++
+	frozen, timeout, delay, err := f.frozen, f.timeout, f.delay, f.fail[op]
+	f.mu.Unlock()
+	wait := delay
+	if frozen {
+		wait = timeout
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if frozen {
+			return errors.New("fake store: i/o timeout")
+		}
+	}
+	return err
+}
+
+func (f *fakeStore) set(fn func(f *fakeStore)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+// count returns the operations made so far, all of them or those named.
+func (f *fakeStore) count(ops ...string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for op, c := range f.calls {
+		if len(ops) == 0 || slices.Contains(ops, op) {
+			n += c
+		}
+	}
+	return n
+}
+
+func (f *fakeStore) Load(ctx context.Context, key string) (Token, bool, error) {
+	if err := f.enter(ctx, "load"); err != nil {
+		return Token{}, false, err
+	}
+	return f.mem.Load(ctx, key)
+}
+
+func (f *fakeStore) Save(ctx context.Context, key string, tok Token) error {
+	if err := f.enter(ctx, "save"); err != nil {
+		return err
+	}
+	return f.mem.Save(ctx, key, tok)
+}
+
+func (f *fakeStore) Invalidate(ctx context.Context, key, stale string) error {
+	if err := f.enter(ctx, "invalidate"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	keep := f.keepStale
+	f.mu.Unlock()
+	if keep {
+		return nil
+	}
+	return f.mem.Invalidate(ctx, key, stale)
+}
+
+// fakeLockingStore is a fakeStore with a refresh lock, which may be held
+// forever by a holder that is gone.
+type fakeLockingStore struct {
+	*fakeStore
+	stale     bool          // the lock is held by someone who never releases it
+	deadlines []time.Time   // the deadline of each LockRefresh context (zero: none)
+	onWait    func()        // runs when a LockRefresh starts waiting on the stale lock
+	waited    time.Duration // the longest LockRefresh took
+}
+
+func (l *fakeLockingStore) LockRefresh(ctx context.Context, key string) (func(), error) {
+	start := time.Now()
+	defer func() {
+		l.mu.Lock()
+		l.waited = max(l.waited, time.Since(start))
+		l.mu.Unlock()
+	}()
+	dl, _ := ctx.Deadline()
+	l.mu.Lock()
+	l.deadlines = append(l.deadlines, dl)
+	stale, onWait := l.stale, l.onWait
+	l.mu.Unlock()
+	if err := l.enter(ctx, "lock"); err != nil {
+		return nil, err
+	}
+	if stale {
+		if onWait != nil {
+			onWait()
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return func() {
+		l.mu.Lock()
+		l.calls["unlock"]++
+		l.mu.Unlock()
+	}, nil
+}
+
+// warnings counts the log lines at Warn that contain s.
+func warnings(logs *syncBuffer, s string) int {
+	n := 0
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, "level=WARN") && strings.Contains(line, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func textLogger(logs *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Issue 10 item 5: a store whose Invalidate fails (a timeout, a Redis user
+// without the scripting permission) hands the rejected token back; it must
+// not be used again, however often it is rejected.
+func TestRejectedTokenIsNotServedAgainWhenInvalidateFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newFakeStore()
+		store.fail["invalidate"] = errors.New("NOPERM this user has no permissions to run the 'evalsha' command")
+		src := &countingSource{ttl: 2 * time.Hour}
+		cts := NewCachingTokenSource(src, CachingOptions{Store: store, Key: "k"})
+		ctx := context.Background()
+		tok, err := cts.Token(ctx)
+		require.NoError(t, err)
+		rejected := map[string]bool{}
+		for range 4 {
+			rejected[tok.AccessToken] = true
+			cts.Invalidate(ctx, tok.AccessToken)
+			tok, err = cts.Token(ctx)
+			require.NoError(t, err)
+			assert.False(t, rejected[tok.AccessToken], "%s was rejected: it must not be served again", tok.AccessToken)
+			time.Sleep(7 * time.Second)
+		}
+		assert.EqualValues(t, 5, src.n.Load(), "one gettoken per rejection")
+	})
+}
+
+// Issue 10 item 5: a store that hands a rejected token back (its
+// Invalidate succeeded, but another replica saved the token again) is
+// bypassed: a fresh token is fetched and saved, with a warning.
+func TestStoreThatHandsBackARejectedTokenIsBypassed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore()}
+		store.keepStale = true
+		logs := &syncBuffer{}
+		src := &countingSource{ttl: 2 * time.Hour}
+		cts := NewCachingTokenSource(src, CachingOptions{Store: store, Key: "k", Logger: textLogger(logs)})
+		ctx := context.Background()
+		t1, err := cts.Token(ctx)
+		require.NoError(t, err)
+		cts.Invalidate(ctx, t1.AccessToken)
+		t2, err := cts.Token(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "tok-2", t2.AccessToken, "the rejected token from the store is not used")
+		stored, ok, err := store.mem.Load(ctx, "k")
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, "tok-2", stored.AccessToken, "the fresh token replaces the rejected one in the store")
+		assert.Equal(t, 1, warnings(logs, "rejected"), "one warning:\n%s", logs)
+		assert.NotContains(t, logs.String(), "tok-")
+
+		// Another replica, which never saw tok-1 rejected, gets tok-2.
+		other := &countingSource{ttl: 2 * time.Hour}
+		t3, err := NewCachingTokenSource(other, CachingOptions{Store: store, Key: "k"}).Token(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "tok-2", t3.AccessToken)
+		assert.Zero(t, other.n.Load())
+	})
+}
+
+// Issue 10 item 9: a margin beyond the token's lifetime must not make
+// every call a gettoken.
+func TestRefreshMarginIsCutToHalfTheTokensLifetime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: 2 * time.Hour}
+		c, err := NewClient(WithTokenSource(src), WithRefreshMargin(3*time.Hour))
+		require.NoError(t, err)
+		ctx := context.Background()
+		for range 100 {
+			_, err := c.tokens.Token(ctx)
+			require.NoError(t, err)
+			time.Sleep(35 * time.Second) // 58 min in all
+		}
+		assert.EqualValues(t, 1, src.n.Load(), "a 2 h token is used for its first hour")
+		time.Sleep(3 * time.Minute) // 61 min: past half its life
+		tok, err := c.tokens.Token(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "tok-2", tok.AccessToken)
+		assert.EqualValues(t, 2, src.n.Load())
+	})
+}
+
+// Issue 10 item 9, for a token that another replica (with another margin)
+// put in the store: the margin is cut against its lifetime too, whether the
+// store keeps when the token was obtained or not.
+func TestRefreshMarginCutAppliesToTokensFromTheStore(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		forgetful bool
+	}{{"store keeps the token as saved", false}, {"store keeps only token and expiry", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var store TokenStore = NewMemoryTokenStore()
+				if tt.forgetful {
+					store = forgetfulStore{store}
+				}
+				ctx := context.Background()
+				a := &countingSource{ttl: 2 * time.Hour}
+				_, err := NewCachingTokenSource(a, CachingOptions{Store: store, Key: "k"}).Token(ctx)
+				require.NoError(t, err)
+				time.Sleep(30 * time.Minute)
+
+				b := &countingSource{ttl: 2 * time.Hour}
+				bc := NewCachingTokenSource(b, CachingOptions{Store: store, Key: "k", RefreshMargin: 3 * time.Hour})
+				for range 80 { // 30 min to 110 min
+					_, err := bc.Token(ctx)
+					require.NoError(t, err)
+					time.Sleep(time.Minute)
+				}
+				assert.EqualValues(t, 1, b.n.Load(), "one refresh in 80 minutes, not one per call")
+			})
+		})
+	}
+}
+
+// forgetfulStore keeps only a token and its expiry, as a store written
+// before tokens said when they were obtained.
+type forgetfulStore struct{ TokenStore }
+
+func (s forgetfulStore) Load(ctx context.Context, key string) (Token, bool, error) {
+	t, ok, err := s.TokenStore.Load(ctx, key)
+	return Token{AccessToken: t.AccessToken, ExpiresAt: t.ExpiresAt}, ok, err
+}
+
+// Issue 11 item 1: a store that stops answering (Redis frozen) while a
+// token is revoked costs each call at most one store timeout, once for
+// the process: calls with a 2 s deadline keep succeeding, one gettoken,
+// one warning, and the failed Invalidate is not retried.
+func TestFrozenStoreDoesNotFailShortDeadlineCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore()}
+		logs := &syncBuffer{}
+		src := &countingSource{ttl: 2 * time.Hour}
+		cts := NewCachingTokenSource(src, CachingOptions{Store: store, Key: "k", Logger: textLogger(logs)})
+		t1, err := cts.Token(context.Background())
+		require.NoError(t, err)
+		store.set(func(f *fakeStore) { f.frozen = true })
+		before := store.count()
+
+		const callers = 50
+		var wg sync.WaitGroup
+		errs := make([]error, callers)
+		took := make([]time.Duration, callers)
+		for i := range callers {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				start := time.Now()
+				cts.Invalidate(ctx, t1.AccessToken) // the call was answered 42001
+				var tok Token
+				tok, errs[i] = cts.Token(ctx)
+				took[i] = time.Since(start)
+				if errs[i] == nil {
+					assert.Equal(t, "tok-2", tok.AccessToken)
+				}
+			})
+		}
+		wg.Wait()
+		for i := range callers {
+			require.NoError(t, errs[i], "call %d", i)
+			assert.Less(t, took[i], 2*time.Second, "call %d", i)
+		}
+		assert.EqualValues(t, 2, src.n.Load(), "one gettoken for the revocation")
+		assert.Equal(t, 1, store.count()-before, "one store call waits; the failure is remembered")
+		assert.Equal(t, 1, warnings(logs, "token store"), "one warning:\n%s", logs)
+	})
+}
+
+// Issue 11 item 1: after a failure the store is left alone for a while
+// (one warning per period), tried again after it, and used again once it
+// answers.
+func TestStoreIsLeftAloneForAWhileAfterItFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore()}
+		logs := &syncBuffer{}
+		src := &countingSource{ttl: 2 * time.Hour}
+		cts := NewCachingTokenSource(src, CachingOptions{Store: store, Key: "k", Logger: textLogger(logs)})
+		ctx := context.Background()
+		tok, err := cts.Token(ctx)
+		require.NoError(t, err)
+		down := errors.New("dial tcp 10.0.0.7:6379: connect: connection refused")
+		store.set(func(f *fakeStore) {
+			for _, op := range []string{"load", "save", "invalidate", "lock"} {
+				f.fail[op] = down
+			}
+		})
+		reject := func() {
+			t.Helper()
+			cts.Invalidate(ctx, tok.AccessToken)
+			next, err := cts.Token(ctx)
+			require.NoError(t, err)
+			require.NotEqual(t, tok.AccessToken, next.AccessToken)
+			tok = next
+		}
+		before := store.count()
+		for range 10 { // 1 s
+			reject()
+			time.Sleep(100 * time.Millisecond)
+		}
+		assert.Equal(t, 1, store.count()-before, "the store is not asked again right after it failed")
+		assert.Equal(t, 1, warnings(logs, "token store"), "one warning per period:\n%s", logs)
+
+		time.Sleep(5 * time.Second)
+		reject()
+		assert.Equal(t, 2, store.count()-before, "the store is tried again after the period")
+		assert.Equal(t, 2, warnings(logs, "token store"), "and its failure is logged again:\n%s", logs)
+
+		store.set(func(f *fakeStore) { clear(f.fail) })
+		time.Sleep(5 * time.Second)
+		reject()
+		stored, ok, err := store.mem.Load(ctx, "k")
+		require.NoError(t, err)
+		require.True(t, ok, "once the store answers, fetched tokens are saved in it again")
+		assert.Equal(t, tok.AccessToken, stored.AccessToken)
+		assert.EqualValues(t, 13, src.n.Load())
+	})
+}
+
+// Issue 11 item 1: the store's round trips for one call share one bound,
+// so a slow store (each answer after 1.5 s) cannot add up its timeouts
+// past the caller's deadline.
+func TestSlowStoreCallsDoNotAddUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore()}
+		src := &countingSource{ttl: 2 * time.Hour}
+		cts := NewCachingTokenSource(src, CachingOptions{Store: store, Key: "k"})
+		t1, err := cts.Token(context.Background())
+		require.NoError(t, err)
+		store.set(func(f *fakeStore) { f.delay = 1500 * time.Millisecond })
+
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		start := time.Now()
+		cts.Invalidate(ctx, t1.AccessToken)
+		tok, err := cts.Token(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "tok-2", tok.AccessToken)
+		assert.Less(t, time.Since(start), 4*time.Second)
+	})
+}
+
+// Issue 11 item 2: a refresh lock that nobody holds any more (its holder
+// vanished, or Redis ran a lock request after the client gave up on it)
+// delays a call only by a bounded wait, after which it looks at the store
+// again and, finding no token, fetches one itself.
+func TestStaleRefreshLockDelaysACallOnlyItsBoundedWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore(), stale: true}
+		logs := &syncBuffer{}
+		src := &countingSource{ttl: 2 * time.Hour}
+		cts := NewCachingTokenSource(src, CachingOptions{Store: store, Key: "k", Logger: textLogger(logs)})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		tok, err := cts.Token(ctx)
+		require.NoError(t, err, "a stale lock must not stall the call to its deadline")
+		assert.Equal(t, "tok-1", tok.AccessToken)
+		assert.LessOrEqual(t, time.Since(start), 2500*time.Millisecond, "at most half the time the call had")
+		assert.Equal(t, 2, store.count("load"), "the store is looked at again after the wait")
+		assert.Equal(t, 1, warnings(logs, "lock"), "%s", logs)
+	})
+}
+
+// Issue 11 item 2: a waiter that gives up on the lock finds the token that
+// another replica stored meanwhile, and does not fetch.
+func TestLockWaiterLooksAtTheStoreAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore(), stale: true}
+		store.onWait = func() {
+			go func() {
+				time.Sleep(time.Second)
+				_ = store.mem.Save(context.Background(), "k", Token{AccessToken: "from-another-replica", ExpiresAt: time.Now().Add(2 * time.Hour)})
+			}()
+		}
+		src := &countingSource{ttl: 2 * time.Hour}
+		cts := NewCachingTokenSource(src, CachingOptions{Store: store, Key: "k"})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		tok, err := cts.Token(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "from-another-replica", tok.AccessToken)
+		assert.Zero(t, src.n.Load())
+	})
+}
+
+// Issue 11 item 2: the lock's context bounds how long the lock is waited
+// for even when the caller has no deadline, so that a RefreshLocker can
+// bound the lock's own life by it (redisstore does).
+func TestRefreshLockWaitIsBoundedWithoutACallerDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore()}
+		cts := NewCachingTokenSource(&countingSource{ttl: 2 * time.Hour}, CachingOptions{Store: store, Key: "k"})
+		start := time.Now()
+		_, err := cts.Token(context.Background())
+		require.NoError(t, err)
+		require.Len(t, store.deadlines, 1)
+		dl := store.deadlines[0]
+		require.False(t, dl.IsZero(), "LockRefresh gets a context with a deadline")
+		assert.LessOrEqual(t, dl.Sub(start), 3*time.Second)
+		assert.Equal(t, 1, store.count("unlock"))
+	})
+}
+
+// A caller with almost no time left skips the store rather than giving it
+// a window too short to answer in, which would count as a store failure
+// and leave the store alone for everyone.
+func TestCallerWithLittleTimeLeftDoesNotBlameTheStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := &fakeLockingStore{fakeStore: newFakeStore()}
+		store.delay = 10 * time.Millisecond // a store that answers in 10 ms
+		logs := &syncBuffer{}
+		cts := NewCachingTokenSource(&countingSource{ttl: 2 * time.Hour}, CachingOptions{Store: store, Key: "k", Logger: textLogger(logs)})
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Millisecond)
+		defer cancel()
+		tok, err := cts.Token(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, store.count())
+		assert.Empty(t, logs.String())
+
+		// No back-off started: the next refresh uses the store.
+		cts.Invalidate(context.Background(), tok.AccessToken)
+		_, err = cts.Token(context.Background())
+		require.NoError(t, err)
+		assert.Positive(t, store.count("save"))
+	})
 }

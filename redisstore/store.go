@@ -31,12 +31,21 @@
 // expiry while a slow holder still works), two replicas may both call
 // gettoken, which WeCom answers with the same token while it is valid.
 //
+// A lock cannot outlive its purpose: it lives LockTTL, but never past the
+// deadline of the context it was taken with (livestat passes the time it
+// is prepared to wait for the lock), counted from when the request was
+// sent. A request that Redis runs late (it was frozen, and the client has
+// given up) keeps to that expiry, and takes no lock at all if it has
+// passed. The release is a compare-and-delete, so it never removes a lock
+// that expired and passed to another replica.
+//
 // # When Redis fails
 //
 // Every method returns Redis errors as they are, after at most
-// Options.Timeout per round trip. livestat's CachingTokenSource logs them
-// and carries on with the token it holds in memory, or fetches one itself;
-// it shares again as soon as Redis answers.
+// Options.Timeout per round trip. livestat's CachingTokenSource logs them,
+// leaves the store alone for a few seconds, and carries on with the token
+// it holds in memory, or fetches one itself; it shares again once Redis
+// answers.
 package redisstore
 
 import (
@@ -75,10 +84,15 @@ type Options struct {
 	Timeout time.Duration
 	// LockTTL is how long a refresh lock lives if its holder never
 	// releases it (a crash): the longest a dead holder blocks the others.
-	// Default DefaultLockTTL. Keep it above a normal gettoken call.
+	// Default DefaultLockTTL. Keep it above a normal gettoken call. A lock
+	// never lives past the deadline of the context LockRefresh got, which
+	// for livestat is 1.5 to 2.25 s, or less for a caller with a shorter
+	// deadline.
 	LockTTL time.Duration
 	// LockWait bounds how long LockRefresh waits for another holder;
 	// default twice LockTTL, so a dead holder's lock expires first.
+	// livestat waits less (see LockTTL): the context's deadline comes
+	// first.
 	LockWait time.Duration
 	// PollInterval is how often a waiter tries the lock again (with
 	// jitter); default DefaultPollInterval.
@@ -113,13 +127,24 @@ if ok and type(t) == 'table' and t.access_token == ARGV[1] then
 end
 return 0`
 
-// acquireLua takes the lock, or reports that we already hold it: go-redis
-// may resend a command whose reply was lost, and the resent SET NX must
-// not find our own lock taken.
+// acquireLua takes the lock for ARGV[2] ms, but only until ARGV[3] (Unix
+// ms, the client's clock: when the request was sent plus the TTL), so that
+// a request run late (Redis was frozen; the client gave up) does not leave
+// a lock with a fresh TTL that nobody holds; past ARGV[3] it takes none
+// and returns 2. A Redis clock ahead of the client's shortens the lock by
+// as much (one behind cannot lengthen it past ARGV[2]): the cost is a
+// gettoken, never a stall. It also reports that we already hold the
+// lock: go-redis may resend a command whose reply was lost, and the resent
+// request must not find our own lock taken.
 const acquireLua = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.replicate_commands then redis.replicate_commands() end
+local now = redis.call('TIME')
+local left = tonumber(ARGV[3]) - (tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
+if left <= 0 then return 2 end
+local ttl = math.min(tonumber(ARGV[2]), left)
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ttl) then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-	redis.call('PEXPIRE', KEYS[1], ARGV[2])
+	redis.call('PEXPIRE', KEYS[1], ttl)
 	return 1
 end
 return 0`
@@ -165,10 +190,12 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 func (s *Store) tokenKey(key string) string { return s.opts.Prefix + "token:" + key }
 func (s *Store) lockKey(key string) string  { return s.opts.Prefix + "lock:" + key }
 
-// stored is a token as it is kept in Redis.
+// stored is a token as it is kept in Redis. ObtainedAtMS is absent in
+// values written before it existed; livestat copes without it.
 type stored struct {
-	AccessToken string `json:"access_token"`
-	ExpiresAtMS int64  `json:"expires_at_ms"`
+	AccessToken  string `json:"access_token"`
+	ExpiresAtMS  int64  `json:"expires_at_ms"`
+	ObtainedAtMS int64  `json:"obtained_at_ms,omitempty"`
 }
 
 // Load implements livestat.TokenStore.
@@ -188,6 +215,9 @@ func (s *Store) Load(ctx context.Context, key string) (livestat.Token, bool, err
 		return livestat.Token{}, false, fmt.Errorf("redisstore: load: the value under %q is not a stored token", s.tokenKey(key))
 	}
 	t := livestat.Token{AccessToken: v.AccessToken, ExpiresAt: time.UnixMilli(v.ExpiresAtMS)}
+	if v.ObtainedAtMS > 0 {
+		t.ObtainedAt = time.UnixMilli(v.ObtainedAtMS)
+	}
 	if !time.Now().Before(t.ExpiresAt) {
 		return livestat.Token{}, false, nil
 	}
@@ -201,7 +231,11 @@ func (s *Store) Save(ctx context.Context, key string, tok livestat.Token) error 
 	if ttl <= 0 {
 		return nil
 	}
-	b, err := json.Marshal(stored{AccessToken: tok.AccessToken, ExpiresAtMS: tok.ExpiresAt.UnixMilli()})
+	v := stored{AccessToken: tok.AccessToken, ExpiresAtMS: tok.ExpiresAt.UnixMilli()}
+	if !tok.ObtainedAt.IsZero() {
+		v.ObtainedAtMS = tok.ObtainedAt.UnixMilli()
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
@@ -230,16 +264,25 @@ func (s *Store) Invalidate(ctx context.Context, key string, stale string) error 
 // ctx ends (ctx.Err()), LockWait passes (ErrLockWait) or Redis fails (that
 // error, at once: waiting on a Redis that does not answer helps nobody).
 //
-// The lock expires after LockTTL even if unlock is never called. unlock
-// deletes it only while it is still this caller's.
+// The lock expires after LockTTL even if unlock is never called, and no
+// later than the deadline of ctx (see the package doc). unlock deletes it
+// only while it is still this caller's.
 func (s *Store) LockRefresh(ctx context.Context, key string) (unlock func(), err error) {
 	k := s.lockKey(key)
 	val := rand.Text() // identifies this holder
-	ttl := max(s.opts.LockTTL.Milliseconds(), 1)
 	deadline := time.Now().Add(s.opts.LockWait)
 	var timer *time.Timer
 	for {
-		ok, err := s.try(ctx, k, val, ttl)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ttl := s.opts.LockTTL
+		if dl, ok := ctx.Deadline(); ok {
+			ttl = min(ttl, time.Until(dl))
+		}
+		ttl = max(ttl, time.Millisecond)
+		expires := time.Now().Add(ttl)
+		ok, err := s.try(ctx, k, val, ttl, expires)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -247,7 +290,7 @@ func (s *Store) LockRefresh(ctx context.Context, key string) (unlock func(), err
 			return nil, fmt.Errorf("redisstore: refresh lock: %w", err)
 		}
 		if ok {
-			return func() { s.unlock(ctx, k, val) }, nil
+			return func() { s.unlock(ctx, k, val, expires) }, nil
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -269,22 +312,37 @@ func (s *Store) LockRefresh(ctx context.Context, key string) (unlock func(), err
 	}
 }
 
-func (s *Store) try(ctx context.Context, k, val string, ttlMS int64) (bool, error) {
+// errLateLock is a lock request that reached Redis after its lock would
+// have expired: the clocks of this host and Redis's differ by more than
+// the TTL, or Redis stalled for as long.
+var errLateLock = errors.New("the request reached Redis after its lock would have expired (clocks that differ by more than the lock's TTL, or a stalled Redis)")
+
+func (s *Store) try(ctx context.Context, k, val string, ttl time.Duration, expires time.Time) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	n, err := s.acquire.Run(ctx, s.rdb, []string{k}, val, ttlMS).Int()
+	n, err := s.acquire.Run(ctx, s.rdb, []string{k}, val, max(ttl.Milliseconds(), 1), expires.UnixMilli()).Int()
+	if err == nil && n == 2 {
+		err = errLateLock
+	}
 	return n == 1, err
 }
 
-// unlock runs after the refresh, whose context may have ended by then.
-func (s *Store) unlock(ctx context.Context, k, val string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
+// unlock runs after the refresh, whose context may have ended by then. It
+// waits no longer than the lock has to live: past that, the lock is gone
+// (or another replica's) anyway.
+func (s *Store) unlock(ctx context.Context, k, val string, expires time.Time) {
+	left := time.Until(expires)
+	if left <= 0 {
+		s.opts.Logger.WarnContext(ctx, "redisstore: the refresh lock expired before the refresh ended", "key", k)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(s.opts.Timeout, left))
 	defer cancel()
 	n, err := s.release.Run(ctx, s.rdb, []string{k}, val).Int()
 	switch {
 	case err != nil:
-		s.opts.Logger.WarnContext(ctx, "redisstore: releasing the refresh lock failed; it expires by itself", "key", k, "ttl", s.opts.LockTTL, "error", err)
+		s.opts.Logger.WarnContext(ctx, "redisstore: releasing the refresh lock failed; it expires by itself", "key", k, "expires_in", left, "error", err)
 	case n == 0:
-		s.opts.Logger.WarnContext(ctx, "redisstore: the refresh lock expired before the refresh ended; consider a longer LockTTL", "key", k, "ttl", s.opts.LockTTL)
+		s.opts.Logger.WarnContext(ctx, "redisstore: the refresh lock expired before the refresh ended", "key", k)
 	}
 }
