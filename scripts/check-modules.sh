@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Checks that redisstore resolves and builds the way a user's `go get` will
+# fetch it once the tree is tagged (docs/releasing.md): from a module proxy,
+# with no go.work and no replace (the go command ignores a dependency's
+# replace directives, so one in redisstore/go.mod cannot help a user).
+#
+#   scripts/check-modules.sh
+#   REDISSTORE_VERSION=v0.1.1 scripts/check-modules.sh   # if redisstore is tagged on its own
+#
+# It writes a file:// module proxy from the working tree, the root module at
+# v<Version> (the constant in client.go) and redisstore at the same version
+# unless told otherwise, then, in a temporary module outside the tree,
+# `go get`s redisstore and builds and vets a program that uses it, and vets
+# redisstore's own tests against the proxied root. Third-party modules come
+# from the local module cache, else from the machine's GOPROXY. Needs only
+# Go and that proxy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+die() { echo "check-modules: FAIL: $*" >&2; exit 1; }
+
+version=v$(sed -n 's/^const Version = "\(.*\)"$/\1/p' client.go)
+[ "$version" != v ] || die "no 'const Version = \"…\"' in client.go"
+redisstore_version=${REDISSTORE_VERSION:-$version}
+
+# Read before this script changes the environment.
+upstream=$(go env GOPROXY)
+modcache=$(go env GOMODCACHE)
+
+work=$(mktemp -d -t livestat-modules.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+echo "== module proxy from the working tree"
+# The tool is a module of its own, outside go.work, so that golang.org/x/mod
+# stays out of livestat's requirements.
+(
+  cd scripts/modproxy
+  export GOWORK=off
+  go vet ./...
+  go run . "$work/proxy" "$root@$version" "$root/redisstore@$redisstore_version"
+) || die "could not write the module proxy"
+
+mkdir "$work/consumer"
+cat >"$work/consumer/main.go" <<'EOF'
+// A program as a user writes it: livestat with its token in Redis.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"127.0.0.1:6379"}})
+	defer rdb.Close()
+	c, err := livestat.NewClient(
+		livestat.WithWeComApp("corp", os.Getenv("WECOM_APP_SECRET")),
+		livestat.WithTokenStore(redisstore.New(rdb, redisstore.Options{})),
+		livestat.WithNuoyunLimiter(redisstore.NewLimiter(rdb, redisstore.LimiterOptions{Key: "nuoyun:key"})),
+	)
+	fmt.Println(c != nil, err)
+}
+EOF
+
+# A private module cache: the shared one may hold an older zip of the same
+# version, which the go command would use without looking at the proxy.
+# The shared cache's download directory is itself a proxy layout, so
+# third-party modules are still read locally when they are there.
+export GOWORK=off
+export GOFLAGS="-mod=mod -modcacherw"
+export GOMODCACHE="$work/modcache"
+export GOPROXY="file://$work/proxy,file://$modcache/cache/download"
+if [ -n "$upstream" ] && [ "$upstream" != off ]; then GOPROXY="$GOPROXY,$upstream"; fi
+# livestat's modules are in no checksum database yet.
+export GOSUMDB=off GONOSUMDB=github.com/livestat/livestat
+export GOTOOLCHAIN=local
+
+cd "$work/consumer"
+go mod init example.com/consumer >/dev/null 2>&1
+echo "== go get github.com/livestat/livestat/redisstore@$redisstore_version (GOWORK=off, no replace)"
+go get "github.com/livestat/livestat/redisstore@$redisstore_version" ||
+  die "redisstore@$redisstore_version does not resolve from a proxy; does redisstore/go.mod require github.com/livestat/livestat $version (and no replace to rely on)?"
+
+# The proxy's fallbacks must not have supplied livestat: both modules come
+# from the tree, at the versions the tags will carry.
+got=$(go list -m -f '{{.Path}}@{{.Version}}' github.com/livestat/livestat github.com/livestat/livestat/redisstore | tr '\n' ' ')
+want="github.com/livestat/livestat@$version github.com/livestat/livestat/redisstore@$redisstore_version "
+[ "$got" = "$want" ] || die "resolved $got; want $want"
+
+echo "== go build, go vet (a program using redisstore; redisstore with its tests)"
+go build -o /dev/null . || die "a program importing redisstore does not build"
+go vet . github.com/livestat/livestat/redisstore || die "go vet failed"
+echo "check-modules: ok: $want"
