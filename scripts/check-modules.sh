@@ -67,9 +67,10 @@ EOF
 # version, which the go command would use without looking at the proxy.
 # The shared cache's download directory is itself a proxy layout, so
 # third-party modules are still read locally when they are there.
-# -trimpath keeps the build cache's keys free of that cache's (new each run)
-# directory, so only the first run on a machine compiles go-redis and the
-# rest; -modcacherw lets the trap remove it.
+# -trimpath keeps that (new each run) directory out of the build cache's
+# keys, so go-redis and the rest compile on a machine's first run only (which
+# also compiles the standard library once for -trimpath: about a minute of
+# CPU); -modcacherw lets the trap remove it.
 export GOWORK=off
 export GOFLAGS="-mod=mod -modcacherw -trimpath"
 export GOMODCACHE="$work/modcache"
