@@ -29,12 +29,11 @@ const DefaultWeComBaseURL = "https://qyapi.weixin.qq.com"
 // secret into an access token.
 const EndpointGetToken Endpoint = "gettoken"
 
+// wecomEndpoints describes WeCom's own endpoint; the APIs' are in their
+// area files.
 func wecomEndpoints(e Endpoint) (endpointInfo, bool) {
-	switch e {
-	case EndpointGetToken:
-		return endpointInfo{VendorWeCom, http.MethodGet, "/cgi-bin/gettoken", "https://developer.work.weixin.qq.com/document/path/91039"}, true
-	}
-	return endpointInfo{}, false
+	gettoken := endpointInfo{VendorWeCom, http.MethodGet, "/cgi-bin/gettoken", "https://developer.work.weixin.qq.com/document/path/91039"}
+	return gettoken, e == EndpointGetToken
 }
 
 // wecomConfig is what the WeCom options set.
