@@ -221,8 +221,9 @@ type UserDurationPage struct {
 // UserDurationData is a page's rows and the total row count.
 type UserDurationData struct {
 	// Total counts the rows of all pages (用户总数). A reply without it
-	// (data {} or null included) is an error: absent is not zero.
-	Total FlexInt        `json:"total"`
+	// (data {} or null included), with a null one, or with one that is not
+	// a count is an error naming data.total: absent is not zero.
+	Total RowCount       `json:"total"`
 	List  []UserDuration `json:"list"`
 }
 
@@ -234,10 +235,10 @@ func (p *UserDurationPage) More() bool {
 
 // unsetPaging marks the total absent. It stays so when data is {} or null,
 // or when total is null: none of these is a count.
-func (p *UserDurationPage) unsetPaging() { p.Data.Total = noStatus }
+func (p *UserDurationPage) unsetPaging() { p.Data.Total = rowCountAbsent }
 
 func (p *UserDurationPage) missingPaging() string {
-	if p.Data.Total == noStatus {
+	if p.Data.Total == rowCountAbsent {
 		return "data.total"
 	}
 	return ""
@@ -324,15 +325,7 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		req.UpdateTimeEnd = max(UnixTime(time.Now().Unix()), req.UpdateTimeStart)
 	}
 	first := req.Page
-	// The rows of the previous page and of this one. A row shifted across
-	// a page boundary (rows moved while the iteration ran) comes back
-	// identical on the next page, so two pages suffice and memory stays
-	// bounded by the page size, not the number of rows. A key such as
-	// (room, viewer) would not do: a viewer has a row per round of a
-	// room, and ids may be 0, "" or absent.
-	seed := maphash.MakeSeed()
-	prev, cur := newRowSet(seed), newRowSet(seed)
-	var yielded, repeats int64
+	t := newDurationTally(first, req.PageSize)
 	return pager[int, *UserDurationPage, UserDuration]{
 		endpoint: epUserDurations,
 		start:    first,
@@ -345,67 +338,116 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		rows: func(p *UserDurationPage, yield func(UserDuration) bool) bool {
 			return yieldAll(p.Data.List, yield)
 		},
-		onPage: func(p *UserDurationPage) error {
-			if len(p.Data.List) == 0 {
-				// An empty page ends the iteration, unless its own
-				// total says rows exist from its offset on: then the
-				// server failed to serve them, and ending quietly
-				// would lose them.
-				if int64(p.Page-1)*int64(p.PageSize) < int64(p.Data.Total) {
-					return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
-						Reason: fmt.Sprintf("the page is empty, but the total (%d) says rows remain", p.Data.Total)}
-				}
-				return nil
-			}
-			// Drop each row that repeats, exactly, a row of the previous
-			// page, as many times as that page held it. Identical rows
-			// within one page are kept: a shift cannot repeat a row inside
-			// one reply, so they are rows of their own, counted in the total.
-			prev, cur = cur, prev
-			cur.reset()
-			kept := p.Data.List[:0]
-			for _, r := range p.Data.List {
-				cur.add(&r)
-				if prev.take(&r) {
-					repeats++
-					continue
-				}
-				kept = append(kept, r)
-			}
-			clear(p.Data.List[len(kept):])
-			p.Data.List = kept
-			if len(kept) == 0 {
-				// With the end time pinned, a whole page of rows seen
-				// before means the server is not serving the page asked
-				// for (it ignores the page number, say): going on would
-				// end "successfully" with rows missing.
-				return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
-					Reason: "the page holds only rows of earlier pages"}
-			}
-			yielded += int64(len(kept))
-			if !p.More() {
-				// The last page: the rows yielded must add up to the total
-				// from this iteration's first page on. A repeat does not
-				// count: in pages of a fixed size, a row served twice
-				// pushed another one out of the pages served, unless the
-				// server sent more rows than its total. Short pages (a
-				// server capping page_size, say) fail here too.
-				want := int64(p.Data.Total) - int64(first-1)*int64(p.PageSize)
-				if yielded < want {
-					reason := fmt.Sprintf("the server reported %d rows but served %d", want, yielded)
-					if repeats > 0 {
-						reason = fmt.Sprintf("the server reported %d rows but served %d and repeated %d (rows moved between pages during the iteration)", want, yielded, repeats)
-					}
-					return &PaginationError{Endpoint: epUserDurations, Page: p.Page, Reason: reason}
-				}
-			}
-			return nil
-		},
+		onPage:   t.page,
 		at:       func(n int) int { return first + n - 1 },
 		count:    func(p *UserDurationPage) int { return p.LastPage() - first + 1 },
 		workers:  s.c.cfg.nuoyunWorkers,
 		maxPages: s.c.cfg.maxPages,
 	}, nil
+}
+
+// durationTally is the bookkeeping of one pass over the pages of
+// getAccountUserDurationList, shared by UserDurations, UserDurationPages
+// and everything built on them. It sees every page in page order (read-ahead
+// or not) and enforces what makes a pass complete:
+//
+//   - the total is the same on every page: a row added or removed during
+//     the pass moves the rows after it across page boundaries, so a row
+//     may have been skipped or served twice, and the pages no longer add
+//     up to anything;
+//   - a row is dropped only when it repeats, in every field, a row of the
+//     previous page (what a page shift repeats), never for its ids;
+//   - no page brings more new rows than page_size;
+//   - on the last page, the rows yielded (repeats not counted) are exactly
+//     the total from the pass's first page on: fewer means rows were lost,
+//     more that the server served rows its total does not count;
+//   - an empty page ends the pass only where the total says no rows
+//     remain, and a non-empty page of nothing but repeats is an error.
+type durationTally struct {
+	first, pageSize int
+	total           RowCount // the first page's
+	totalPage       int      // the page it came from; 0 before the first page
+	// The rows of the previous page and of this one. A row shifted across
+	// a page boundary comes back identical on the next page, so two pages
+	// suffice and memory stays bounded by the page size, not the number
+	// of rows. A key such as (room, viewer) would not do: a viewer has a
+	// row per round of a room, and ids may be 0, "" or absent.
+	prev, cur        *rowSet
+	yielded, repeats int64
+}
+
+func newDurationTally(first, pageSize int) *durationTally {
+	seed := maphash.MakeSeed()
+	return &durationTally{first: first, pageSize: pageSize, prev: newRowSet(seed), cur: newRowSet(seed)}
+}
+
+// page checks p, the next page of the pass, and removes from its List the
+// exact repeats of the previous page's rows. An error ends the pass before
+// any row of p is yielded.
+func (t *durationTally) page(p *UserDurationPage) error {
+	fail := func(format string, args ...any) error {
+		return &PaginationError{Endpoint: epUserDurations, Page: p.Page, Reason: fmt.Sprintf(format, args...)}
+	}
+	if t.totalPage == 0 {
+		t.total, t.totalPage = p.Data.Total, p.Page
+	} else if p.Data.Total != t.total {
+		return fail("the total changed from %d (page %d) to %d (page %d): rows were added or removed during the iteration",
+			t.total, t.totalPage, p.Data.Total, p.Page)
+	}
+	// The rows from this pass's first page on that the total accounts for.
+	want := max(int64(t.total)-int64(t.first-1)*int64(t.pageSize), 0)
+	if len(p.Data.List) == 0 {
+		// An empty page ends the pass, unless the total says rows exist
+		// from its offset on: then the server failed to serve them, and
+		// ending quietly would lose them.
+		if int64(p.Page-1)*int64(t.pageSize) < int64(t.total) {
+			return fail("the page is empty, but the total (%d) says rows remain", t.total)
+		}
+		return nil
+	}
+	// Drop each row that repeats, exactly, a row of the previous page, as
+	// many times as that page held it. Identical rows within one page are
+	// kept: a shift cannot repeat a row inside one reply, so they are rows
+	// of their own, counted in the total.
+	t.prev, t.cur = t.cur, t.prev
+	t.cur.reset()
+	kept := p.Data.List[:0]
+	for _, r := range p.Data.List {
+		t.cur.add(&r)
+		if t.prev.take(&r) {
+			t.repeats++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	clear(p.Data.List[len(kept):])
+	p.Data.List = kept
+	switch {
+	case len(kept) == 0:
+		// With the end time pinned, a whole page of rows seen before
+		// means the server is not serving the page asked for (it ignores
+		// the page number, say): going on would end "successfully" with
+		// rows missing.
+		return fail("the page holds only rows of earlier pages")
+	case len(kept) > t.pageSize:
+		return fail("the page holds %d new rows, more than the page_size of %d asked for", len(kept), t.pageSize)
+	}
+	t.yielded += int64(len(kept))
+	if p.More() {
+		return nil
+	}
+	// The last page: the rows yielded must make the total from this
+	// pass's first page on, exactly. A repeat does not count: in pages of
+	// a fixed size, a row served twice pushed another one out of the
+	// pages served. Short pages (a server capping page_size, say) fail
+	// here too, and so do rows the total does not count.
+	if t.yielded != want {
+		if t.repeats > 0 && t.yielded < want {
+			return fail("the server reported %d rows but served %d and repeated %d (rows moved between pages during the iteration)", want, t.yielded, t.repeats)
+		}
+		return fail("the server reported %d rows but served %d", want, t.yielded)
+	}
+	return nil
 }
 
 // rowSet is the multiset of the rows of one page, for finding rows that a
@@ -500,7 +542,9 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // the fewest requests), from req.Page (default 1), and stops after an empty
 // page or when Page × PageSize reaches the total. An empty page whose total
 // says rows remain, or a page holding only rows of earlier pages, ends the
-// iteration with a *PaginationError instead, as rows would be missing.
+// iteration with a *PaginationError instead, as rows would be missing. A
+// data.total that is absent, null or not a count ends it with a
+// *ResponseError naming the field; a total of 0 is an empty result.
 // Once the first page tells the total, the following pages are fetched
 // concurrently by up to
 // WithNuoyunWorkers requests (default 4), within the client's rate limit;
@@ -520,17 +564,16 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // Only two pages of rows are kept, so memory does not grow with the
 // number of rows.
 //
-// Complete or an error: on the last page, the rows yielded (repeats not
-// counted) must add up to the total from req.Page on, or the iteration
-// ends with a *PaginationError instead of finishing quietly with rows
-// missing: pages came back short, or rows moved ahead of the pages
-// already read (a repeat is the row that pushed another out of reach).
-// One change counting cannot see: a row that leaves the window during the
-// iteration (updated after the pinned end, or deleted) moves the rows
-// after it back by one, so the row at the page boundary the iteration was
-// crossing can be missed, one for each row that left, while the total
-// shrinks by as many. A page whose Total differs from the first page's
-// shows that rows left; run again to be sure of a complete result.
+// Complete or an error: the total must be the same on
+// every page, since a row added or removed during the iteration (or
+// updated past the pinned end) moves the rows after it across page
+// boundaries; and on the last page the rows yielded (repeats not counted)
+// must be exactly the total from req.Page on: fewer means pages came back
+// short or rows moved ahead of the pages already read (a repeat is the row
+// that pushed another out of reach), more means rows the total does not
+// count. Otherwise, or when a page brings more new rows than PageSize, the
+// iteration ends with a *PaginationError instead of finishing quietly with
+// rows missing or doubled; run again for a complete result.
 //
 // Errors end the iteration: an invalid request yields a *ValidationError
 // before any request, a failed page its error after the rows of the pages
