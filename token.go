@@ -86,6 +86,9 @@ func (f TokenSourceFunc) Token(ctx context.Context) (Token, error) { return f(ct
 // Implementations must be safe for concurrent use and must return when
 // their context ends: CachingTokenSource bounds every call with it (see
 // CachingTokenSource for how), and carries on without a store that fails.
+// A store that cannot be reached should return (or wrap, with %w) the
+// error that says so, a context error or a net.Error: that is what puts
+// it into a back-off; other errors are taken as the store's answer.
 type TokenStore interface {
 	// Load returns the token stored under key; ok is false when there is none.
 	Load(ctx context.Context, key string) (tok Token, ok bool, err error)
@@ -162,10 +165,20 @@ const DefaultRefreshMargin = 5 * time.Minute
 //     until half its lifetime has passed if that comes later: a margin
 //     longer than half the lifetime is cut to half of it, so no margin can
 //     make every call a refresh.
-//   - When it must be refreshed, exactly one caller fetches; concurrent
-//     callers wait for that result, each still bound by its own context.
-//     If the fetching caller gives up (its context ends), a waiter takes
-//     over instead of failing with someone else's cancellation.
+//   - When it must be refreshed, exactly one caller refreshes; concurrent
+//     callers wait for that result, each still bound by its own context,
+//     or use the cached token meanwhile while it is still valid (an early
+//     refresh). If the refreshing caller gives up (its context ends), a
+//     waiter takes over instead of failing with someone else's
+//     cancellation. Waiters get the token as soon as it is fetched, not
+//     after it is saved.
+//   - A waiter never fails only because the refresh it waits on spends
+//     longer on the store than the waiter has: once half the time its
+//     context had left has passed with the refresh still on the store, it
+//     fetches a token without the store, in a second single flight that
+//     all such waiters share and that saves nothing; the refresh then uses
+//     that token (and saves it) instead of fetching one more. The cost is
+//     at most one extra fetch per source, never a failed call.
 //   - If an early refresh (within the margin) fails while the cached token
 //     is still valid, that token keeps being used, a warning is logged,
 //     and the refresh is tried again 10 s later.
@@ -184,10 +197,15 @@ const DefaultRefreshMargin = 5 * time.Minute
 // wait takes more than half the time the caller's context has left. The
 // lock is waited for during three quarters of the first wait: then the
 // refresh looks at the store once more and, if it still finds no fresh
-// token, fetches one itself. When a store call fails while the caller
-// still waits, the store is left alone for 5 s: the source serves and
-// fetches tokens on its own meanwhile, with one warning per such period,
-// and a removal that failed is not retried.
+// token, fetches one itself. When the store does not answer in time (a
+// timeout or deadline, or an error after more than half the call's time)
+// or cannot be reached (a refused, reset or closed connection, any
+// net.Error) while the caller still waits, the store is left alone for
+// 5 s: the source serves and fetches tokens on its own meanwhile, with one
+// warning per such period, and a removal that failed is not retried. An
+// error the store answers with at once (a Redis user without the
+// permission to run scripts) is not that: it is logged at Warn, once per
+// 5 s, and the refresh carries on with the store, saving what it fetched.
 //
 // A CachingTokenSource is safe for concurrent use. Share one between
 // Clients to share its token.

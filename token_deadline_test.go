@@ -442,3 +442,37 @@ func TestRejectedTokenNeverReachesTheServerAgain(t *testing.T) {
 	assert.Equal(t, 1, warnings(e.logs, "saw rejected"), "one warning for the token the store keeps handing back:\n%s", e.logs)
 	assertNoSecrets(t, "logs", e.logs.String())
 }
+
+// Task A, during an early refresh: while a leader waits on a hanging store
+// to replace a token that is still valid, other callers are served that
+// token at once, and nobody fetches but the leader.
+func TestCallersUseTheValidTokenWhileAnEarlyRefreshWaitsOnTheStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newProbeStore()
+		src := &countingSource{ttl: 2 * time.Hour}
+		cts := NewCachingTokenSource(src, CachingOptions{Store: store, Key: "k", RefreshMargin: 10 * time.Minute})
+		first, err := cts.Token(context.Background())
+		require.NoError(t, err)
+		time.Sleep(time.Hour + 55*time.Minute) // inside the margin
+		store.set(func(p *probeStore) { p.hang["load"] = true })
+
+		leader := make(chan Token, 1)
+		go func() {
+			tok, err := cts.Token(context.Background())
+			assert.NoError(t, err)
+			leader <- tok
+		}()
+		synctest.Wait() // the leader is blocked in the store
+		for range 10 {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			start := time.Now()
+			tok, err := cts.Token(ctx)
+			cancel()
+			require.NoError(t, err)
+			assert.Equal(t, first.AccessToken, tok.AccessToken)
+			assert.Zero(t, time.Since(start), "no wait for the refresh")
+		}
+		assert.Equal(t, "tok-2", (<-leader).AccessToken)
+		assert.EqualValues(t, 2, src.n.Load())
+	})
+}
