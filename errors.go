@@ -474,12 +474,14 @@ func truncate(s string, n int) string {
 }
 
 // MiddlewareError is returned, before anything is sent, when a middleware
-// installed with WithMiddleware passed livestat's request on with another
-// scheme, host or path than livestat built it for. livestat adds
-// credentials only to the URL it built, so the request would have reached
-// the server with REDACTED in their place. It is a mistake in the program,
-// not a transient failure: it matches no sentinel and is never retried.
-// It names the URLs without their query, and holds no credential.
+// installed with WithMiddleware passed livestat's request on (REDACTED
+// placeholders and all) with another scheme, host or path than livestat
+// built it for; or when the http.Client of WithHTTPClient, with a
+// CheckRedirect of its own, followed a redirect. livestat adds credentials
+// only to the URL it built, so the request would have reached the server
+// with REDACTED in their place. It is a mistake in the program, not a
+// transient failure: it matches no sentinel and is never retried. It
+// names the URLs without their query, and holds no credential.
 type MiddlewareError struct {
 	Vendor   Vendor
 	Endpoint string
@@ -490,6 +492,6 @@ type MiddlewareError struct {
 
 // Error implements the error interface.
 func (e *MiddlewareError) Error() string {
-	return fmt.Sprintf("livestat: %s %s: a middleware changed the URL of the request from %s to %s; livestat adds credentials only to the URL it built, so the request was not sent",
+	return fmt.Sprintf("livestat: %s %s: a middleware changed the URL of the request (or the http.Client followed a redirect) from %s to %s; livestat adds credentials only to the URL it built, so the request was not sent",
 		e.Vendor, e.Endpoint, e.Want, e.Got)
 }

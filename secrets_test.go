@@ -342,3 +342,34 @@ func TestMiddlewareChangingTheURLFails(t *testing.T) {
 	assert.Equal(t, "https://metrics.example.test/probe?x=1", sent[1])
 	assert.Contains(t, sent[2], "access_token="+testToken)
 }
+
+// A vendor message that echoes the credential it rejects (a proxy or
+// gateway quoting the token or the sign) reaches neither the *APIError,
+// nor its %v/%+v/%#v, nor the Debug log of the token replay.
+func TestAPIErrorMessageEchoingACredentialIsScrubbed(t *testing.T) {
+	e := newMockEnv(t)
+	e.mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/living/get_watch_stat", func(r *http.Request) (*http.Response, error) {
+		tok := r.URL.Query().Get("access_token")
+		return httpmock.NewStringResponse(200, `{"errcode":40014,"errmsg":"invalid access_token `+tok+` (`+url.QueryEscape(tok)+`), hint: [17370001]"}`), nil
+	})
+	_, err := e.c.Living.GetWatchStat(context.Background(), WatchStatRequest{LivingID: "L1"})
+	ae, ok := errors.AsType[*APIError](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "17370001", ae.Hint, "the rest of the message is kept")
+	assert.Contains(t, ae.Message, "invalid access_token REDACTED")
+	out := fmt.Sprintf("%v\n%+v\n%#v\n%s\n", err, err, ae, e.logs.String())
+	assert.Contains(t, e.logs.String(), "token rejected", "the replay was logged at Debug")
+	assert.NotContains(t, out, testToken) // testToken and its successor testToken-2
+
+	a := NewSignAuthorizer(testAppKey, testSecret)
+	a.Now = fixedClock(1700000000123)
+	c, mt := newNuoyunClient(t, WithNuoyunAuth(a), WithoutRetries())
+	mt.RegisterResponder(http.MethodPost, nuoyunTestURL, func(r *http.Request) (*http.Response, error) {
+		return httpmock.NewStringResponse(200, `{"code":400,"msg":"签名验证失败: sign `+r.Header.Get("sign")+`","data":{}}`), nil
+	})
+	_, err = c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
+	ae, ok = errors.AsType[*APIError](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "签名验证失败: sign REDACTED", ae.Message)
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, ae), sign1700000000123)
+}

@@ -32,7 +32,15 @@ import (
 // earlier ones. A middleware must pass the request on with its context (or
 // one derived from it), which carries the credentials down, and with its
 // scheme, host and path unchanged: livestat adds credentials only to the
-// URL it built, so a request a middleware sends to another URL gets none.
+// URL it built, and the request sent to another URL fails with a
+// *MiddlewareError before it is sent. A request a middleware builds on its
+// own (with any context) is sent as it is, with no credentials.
+//
+// Below the middleware, credentials never travel up: the reply's body has
+// the access_token of a gettoken reply as REDACTED (livestat reads the
+// real one), transport errors are scrubbed, and an httptrace.ClientTrace
+// on the request's context (the caller's, or otelhttptrace's) gets the
+// credential headers as REDACTED in WroteHeaderField.
 //
 // Put middleware here rather than in the transport of WithHTTPClient, which
 // sees the credentials.
