@@ -224,8 +224,8 @@ func (t *credentialsTransport) RoundTrip(req *http.Request) (*http.Response, err
 	// The reply travels back up through the middleware: it must point at
 	// the request they saw, not at the one with the credentials.
 	resp.Request = req
-	if len(cr.replyFields) > 0 {
-		cr.takeReplyCredentials(resp)
+	if len(cr.replyFields) > 0 || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		cr.rewriteReply(resp)
 	}
 	resp.Body = &scrubbingBody{ReadCloser: resp.Body, cr: cr}
 	return resp, nil
@@ -267,10 +267,14 @@ type failingReader struct{ err error }
 
 func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
 
-// takeReplyCredentials replaces the values of cr.replyFields in resp's
-// body with REDACTED, keeping the real ones in cr, which livestat decodes
-// over the reply. A body over cr.maxReply is not passed up at all.
-func (cr *credentials) takeReplyCredentials(resp *http.Response) {
+// rewriteReply keeps credentials out of resp's body on its way up: it
+// replaces the values of cr.replyFields with REDACTED, keeping the real
+// ones in cr, which livestat decodes over the reply; and in a reply with a
+// status other than 2xx (a gateway page may echo the request) it replaces
+// every credential value sent, in any encoding. A body over cr.maxReply is
+// not passed up at all. 2xx replies without replyFields, the pages, are
+// left alone: the vendors do not echo credentials in them.
+func (cr *credentials) rewriteReply(resp *http.Response) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, cr.maxReply+1))
 	resp.Body.Close()
 	switch {
@@ -282,6 +286,9 @@ func (cr *credentials) takeReplyCredentials(resp *http.Response) {
 		return
 	}
 	body, taken := takeFields(body, cr.replyFields)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body = scrubBytes(body, cr.forms())
+	}
 	if len(taken) > 0 {
 		cr.mu.Lock()
 		cr.reply = taken
