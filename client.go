@@ -406,6 +406,10 @@ type call struct {
 	body     any
 	token    bool // add the WeCom access_token
 	secret   bool // the reply holds a secret: no body snippets in errors
+	// replyCreds names the top-level string fields of the reply that are
+	// credentials (gettoken's access_token): the layer below the
+	// middleware takes them out of the reply (see credentials).
+	replyCreds []string
 }
 
 // reply is implemented by every decoded reply: it reports the vendor's
@@ -555,7 +559,7 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 
 	// Credentials travel in ctx, to the layer below the user's middleware
 	// (transport.go); everything above it, resty included, sees REDACTED.
-	cr := &credentials{}
+	cr := &credentials{vendor: c.vendor, endpoint: c.endpoint, replyFields: c.replyCreds, maxReply: cl.cfg.maxBody}
 	for k, vs := range c.creds {
 		cr.addQuery(k, vs...)
 	}
@@ -586,7 +590,10 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	}
 	resp, err := r.Execute(c.method, base+c.path)
 	if err != nil {
-		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: sanitizeTransportErr(err)}
+		if me, ok := errors.AsType[*MiddlewareError](err); ok {
+			return 0, me // the program's mistake: not a transport failure, not retried
+		}
+		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: cr.scrubError(err)}
 	}
 	body := resp.RawBody()
 	defer body.Close()
@@ -604,7 +611,7 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		return snippet(cr.redact(data))
 	}
 	if rerr != nil {
-		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: fmt.Errorf("reading reply: %w", sanitizeTransportErr(rerr))}
+		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: fmt.Errorf("reading reply: %w", cr.scrubError(rerr))}
 	}
 	if n > cl.cfg.maxBody {
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "too large", Err: fmt.Errorf("reply exceeds %d bytes", cl.cfg.maxBody)}
@@ -634,16 +641,23 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		// still fills the other fields, so when the status it decoded says
 		// failure, that failure is the better report.
 		if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 && code != noStatus {
-			return 0, newAPIError(c.vendor, c.endpoint, code, msg, status)
+			return 0, newAPIError(c.vendor, c.endpoint, code, cr.scrubString(msg), status)
 		}
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: err}
+	}
+	if creds := cr.replyCredentials(); creds != nil {
+		// The real values of the reply's credentials, which the
+		// middleware saw as REDACTED.
+		if err := json.Unmarshal(creds, out); err != nil {
+			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Err: err}
+		}
 	}
 	code, msg, ok := out.apiStatus()
 	if code == noStatus {
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: errors.New("the reply has no status code (errcode or code)")}
 	}
 	if !ok {
-		return 0, newAPIError(c.vendor, c.endpoint, code, msg, status)
+		return 0, newAPIError(c.vendor, c.endpoint, code, cr.scrubString(msg), status)
 	}
 	if paged != nil {
 		if field := paged.missingPaging(); field != "" {
@@ -715,6 +729,8 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 		query:    url.Values{"corpid": {g.c.cfg.corpID}},
 		creds:    url.Values{"corpsecret": {g.c.cfg.secret()}},
 		secret:   true,
+		// The token travels up through the middleware as REDACTED.
+		replyCreds: []string{"access_token"},
 	})
 	if err != nil {
 		return Token{}, err
