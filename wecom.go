@@ -413,6 +413,8 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 		query:    url.Values{"corpid": {g.c.cfg.corpID}},
 		creds:    url.Values{"corpsecret": {g.c.cfg.secret()}},
 		secret:   true,
+		// The token travels up through the middleware as REDACTED.
+		replyCreds: []string{"access_token"},
 	})
 	if err != nil {
 		return Token{}, err
