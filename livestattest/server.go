@@ -89,6 +89,20 @@ type Options struct {
 	// ParentUserID is set, student otherwise.
 	School map[string]School
 
+	// LivingInfo holds the details living/get_living_info serves, by
+	// livingid, as given. A broadcast of Living (or UserLivings) without an
+	// entry gets details made from its viewers; see Server.LivingInfo.
+	LivingInfo map[string]livestat.LivingInfo
+	// SchoolLivingInfo holds the details school/living/get_living_info
+	// serves, by livingid, as given. A broadcast of School without an entry
+	// gets details made from its watchers and absentees; see
+	// Server.SchoolLivingInfo.
+	SchoolLivingInfo map[string]livestat.SchoolLivingInfo
+	// UserLivings lists the livingids living/get_user_all_livingid serves,
+	// by userid, in this order; see Server.UserLivings for the broadcasts
+	// added to them.
+	UserLivings map[string][]string
+
 	// Nuoyun holds the rows of getAccountUserDurationList. The endpoint
 	// filters them by update time with LastVisitTime (the rows carry no
 	// other update time), and serves them in the order given for sort
@@ -183,6 +197,7 @@ type Server struct {
 	opts     Options
 	living   map[string][]livestat.LivingViewer
 	school   map[string]School
+	livings  livings // livings.go
 	nuoyun   []livestat.UserDuration
 	faults   []*fault
 	calls    map[livestat.Endpoint]int
@@ -226,7 +241,9 @@ func New(opts Options) *Server {
 		s.school[id] = School{Watchers: slices.Clone(sc.Watchers), Absentees: slices.Clone(sc.Absentees)}
 	}
 	s.nuoyun = slices.Clone(opts.Nuoyun)
+	s.livings = newLivings(opts)
 	s.opts.Living, s.opts.School, s.opts.Nuoyun, s.opts.Faults = nil, nil, nil, nil
+	s.opts.LivingInfo, s.opts.SchoolLivingInfo, s.opts.UserLivings = nil, nil, nil
 	for _, f := range opts.Faults {
 		s.addFault(f)
 	}
@@ -237,6 +254,9 @@ func New(opts Options) *Server {
 		livestat.EndpointWatchStat:           s.withToken(s.watchStat),
 		livestat.EndpointSchoolWatchStat:     s.withToken(s.schoolWatchStat),
 		livestat.EndpointSchoolUnwatchStat:   s.withToken(s.schoolUnwatchStat),
+		livestat.EndpointUserLivingIDs:       s.withToken(s.userLivingIDs),
+		livestat.EndpointLivingInfo:          s.withToken(s.livingInfo),
+		livestat.EndpointSchoolLivingInfo:    s.withToken(s.schoolLivingInfo),
 		livestat.EndpointNuoyunUserDurations: s.userDurations,
 	} {
 		mux.HandleFunc(ep.Path(), s.handle(ep, h))
