@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/livestat/livestat"
+)
+
+// detailsWorkers bounds the get_living_info calls of wecom-livings
+// --details in flight at once.
+const detailsWorkers = 4
+
+// livingRow is a row of wecom-livings and wecom-living-info: the livingid,
+// then (with details) every living_info field under the API's name.
+type livingRow struct {
+	LivingID string `json:"livingid"`
+	*livestat.LivingInfo
+}
+
+// schoolLivingRow is the row of wecom-school-living-info.
+type schoolLivingRow struct {
+	LivingID string `json:"livingid"`
+	*livestat.SchoolLivingInfo
+}
+
+// livingInfoFields are the CSV columns of a corp living's details.
+var livingInfoFields = []string{
+	"theme", "living_start", "living_duration", "status", "reserve_start", "reserve_living_duration",
+	"description", "anchor_userid", "main_department", "viewer_num", "comment_num", "mic_num",
+	"open_replay", "replay_status", "type", "push_stream_url", "online_count", "subscribe_count",
+}
+
+func wecomLivingsCmd() *command {
+	var (
+		userID  string
+		limit   int
+		details bool
+	)
+	return &command{
+		name: "wecom-livings", args: "--user-id USERID [--limit N] [--details]", vendor: livestat.VendorWeCom,
+		summary: "a member's (or teacher's) livings: one row per livingid; with --details each with its get_living_info fields",
+		flags: func(fs *flag.FlagSet) func() error {
+			fs.StringVar(&userID, "user-id", "", "`USERID` of the member (the anchor, a school's teacher) (required)")
+			fs.IntVar(&limit, "limit", livestat.MaxUserLivingIDsLimit, fmt.Sprintf("livingids per request, `N` from 1 to %d", livestat.MaxUserLivingIDsLimit))
+			fs.BoolVar(&details, "details", false, fmt.Sprintf("fetch each living's details (get_living_info, %d at a time)", detailsWorkers))
+			return func() error {
+				switch {
+				case userID == "":
+					return usagef("missing required flag --user-id")
+				case limit < 1 || limit > livestat.MaxUserLivingIDsLimit:
+					return usagef("--limit must be between 1 and %d", livestat.MaxUserLivingIDsLimit)
+				}
+				return nil
+			}
+		},
+		export: func(ctx context.Context, c *livestat.Client, out *output) error {
+			pages := c.Living.UserLivingIDPages(ctx, livestat.UserLivingIDsRequest{UserID: userID, Limit: limit})
+			rows := func(p *livestat.UserLivingIDsPage) ([]livingRow, error) {
+				out := make([]livingRow, len(p.LivingIDs))
+				for i, id := range p.LivingIDs {
+					out[i].LivingID = id
+				}
+				if details {
+					return out, fetchDetails(ctx, c, out)
+				}
+				return out, nil
+			}
+			return streamLivings(out, livingSheet(details), pages, rows)
+		},
+	}
+}
+
+// fetchDetails fills in the details of rows with get_living_info, at most
+// detailsWorkers calls at once; the first error stops the others and is
+// returned once every call has ended.
+func fetchDetails(ctx context.Context, c *livestat.Client, rows []livingRow) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	next := make(chan int)
+	for range min(detailsWorkers, len(rows)) {
+		wg.Go(func() {
+			for i := range next {
+				info, err := c.Living.GetLivingInfo(ctx, rows[i].LivingID)
+				if err != nil {
+					once.Do(func() { first = err; cancel() })
+					continue
+				}
+				rows[i].LivingInfo = info
+			}
+		})
+	}
+feed:
+	for i := range rows {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// streamLivings writes the rows of each page as it arrives.
+func streamLivings[P, T any](o *output, s *sheet[T], pages func(yield func(P, error) bool), rows func(P) ([]T, error)) error {
+	return stream(o, s, func(yield func([]T, error) bool) {
+		for p, err := range pages {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			rs, err := rows(p)
+			if !yield(rs, err) || err != nil {
+				return
+			}
+		}
+	}, func(rs []T) [][]T { return [][]T{rs} }, nil)
+}
+
+func wecomLivingInfoCmd() *command {
+	var id string
+	return &command{
+		name: "wecom-living-info", args: "--living-id ID", vendor: livestat.VendorWeCom,
+		summary: "a corp living's details (get_living_info): one row",
+		flags:   func(fs *flag.FlagSet) func() error { return livingIDFlag(fs, &id) },
+		export: func(ctx context.Context, c *livestat.Client, out *output) error {
+			return streamLivings(out, livingSheet(true), one(id), func(id string) ([]livingRow, error) {
+				info, err := c.Living.GetLivingInfo(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				return []livingRow{{LivingID: id, LivingInfo: info}}, nil
+			})
+		},
+	}
+}
+
+func wecomSchoolLivingInfoCmd() *command {
+	var id string
+	return &command{
+		name: "wecom-school-living-info", args: "--living-id ID", vendor: livestat.VendorWeCom,
+		summary: "a school living's details (school get_living_info) with its living_range: one row",
+		flags:   func(fs *flag.FlagSet) func() error { return livingIDFlag(fs, &id) },
+		export: func(ctx context.Context, c *livestat.Client, out *output) error {
+			return streamLivings(out, schoolLivingSheet(), one(id), func(id string) ([]schoolLivingRow, error) {
+				info, err := c.School.GetLivingInfo(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				return []schoolLivingRow{{LivingID: id, SchoolLivingInfo: info}}, nil
+			})
+		},
+	}
+}
+
+// one is a sequence of v alone.
+func one[T any](v T) func(yield func(T, error) bool) {
+	return func(yield func(T, error) bool) { yield(v, nil) }
+}
+
+func livingSheet(details bool) *sheet[livingRow] {
+	s := &sheet[livingRow]{
+		fields:  []string{"livingid"},
+		columns: []column[livingRow]{{title: "LIVINGID", width: 32, value: func(r *livingRow) string { return r.LivingID }}},
+	}
+	if !details {
+		return s
+	}
+	s.fields = append(s.fields, livingInfoFields...)
+	info := func(f func(*livestat.LivingInfo) string) func(*livingRow) string {
+		return func(r *livingRow) string {
+			if r.LivingInfo == nil {
+				return ""
+			}
+			return f(r.LivingInfo)
+		}
+	}
+	s.columns = append(s.columns,
+		column[livingRow]{title: "THEME", width: 20, value: info(func(l *livestat.LivingInfo) string { return l.Theme })},
+		column[livingRow]{title: "STATUS", width: 9, value: info(func(l *livestat.LivingInfo) string { return l.Status.String() })},
+		column[livingRow]{title: "STARTED", width: 16, value: info(func(l *livestat.LivingInfo) string { return localTime(l.LivingStart.Time()) })},
+		column[livingRow]{title: "LENGTH", width: 7, right: true, value: info(func(l *livestat.LivingInfo) string { return duration(l.LivingDuration) })},
+		column[livingRow]{title: "ANCHOR", width: 12, value: info(func(l *livestat.LivingInfo) string { return l.AnchorUserID })},
+		column[livingRow]{title: "VIEWERS", width: 7, right: true, value: info(func(l *livestat.LivingInfo) string { return fmt.Sprint(l.ViewerNum) })},
+		column[livingRow]{title: "REPLAY", width: 10, value: info(func(l *livestat.LivingInfo) string {
+			if rs, ok := l.Replay(); ok {
+				return rs.String()
+			}
+			return "-"
+		})},
+	)
+	return s
+}
+
+func schoolLivingSheet() *sheet[schoolLivingRow] {
+	type row = schoolLivingRow
+	return &sheet[row]{
+		fields: []string{
+			"livingid", "theme", "living_start", "living_duration", "anchor_userid",
+			"living_range_partyids", "living_range_group_names",
+			"viewer_num", "comment_num", "open_replay", "push_stream_url", "online_count", "subscribe_count",
+		},
+		columns: []column[row]{
+			{title: "LIVINGID", width: 32, value: func(r *row) string { return r.LivingID }},
+			{title: "THEME", width: 20, value: func(r *row) string { return r.Theme }},
+			{title: "STARTED", width: 16, value: func(r *row) string { return localTime(r.LivingStart.Time()) }},
+			{title: "LENGTH", width: 7, right: true, value: func(r *row) string { return duration(r.LivingDuration) }},
+			{title: "TEACHER", width: 12, value: func(r *row) string { return r.AnchorUserID }},
+			{title: "CLASSES", width: 16, value: func(r *row) string { return joinInts(r.LivingRange.PartyIDs, ",") }},
+			{title: "GROUPS", width: 16, value: func(r *row) string { return strings.Join(r.LivingRange.GroupNames, ",") }},
+			{title: "VIEWERS", width: 7, right: true, value: func(r *row) string { return fmt.Sprint(r.ViewerNum) }},
+		},
+	}
+}
