@@ -136,7 +136,7 @@ func ExampleNuoyunService_UserDurations_signed() {
 // Telling failures apart with errors.As and errors.Is.
 func Example_errors() {
 	fake := livestattest.New(livestattest.Options{Faults: []livestattest.Fault{
-		{Endpoint: livestattest.WatchStat, ErrCode: 48002},
+		{Endpoint: livestat.EndpointWatchStat, ErrCode: 48002},
 	}})
 	defer fake.Close()
 	c, ctx := fake.Client(), context.Background()
@@ -158,7 +158,7 @@ func Example_errors() {
 // A retryable failure that livestat stopped retrying.
 func ExampleRetryError() {
 	fake := livestattest.New(livestattest.Options{Faults: []livestattest.Fault{
-		{Endpoint: livestattest.WatchStat, HTTPStatus: 503, Times: -1}, // always busy
+		{Endpoint: livestat.EndpointWatchStat, HTTPStatus: 503, Times: -1}, // always busy
 	}})
 	defer fake.Close()
 	c, ctx, req := fake.Client(), context.Background(), livestat.WatchStatRequest{LivingID: "LIVING_ID"}
