@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"time"
 
 	"github.com/livestat/livestat"
@@ -195,4 +198,45 @@ func ExampleSchoolService_WatchStatV2Pages_resume() {
 	// Output:
 	// 7 students, 3 parents; more: true
 	// 1 students, 1 parents; more: false
+}
+
+// Any WeCom endpoint livestat does not wrap, with the same token, errcode,
+// retry and redaction rules as the wrapped ones.
+func ExampleWeComService_Do() {
+	// A stand-in for https://qyapi.weixin.qq.com serving gettoken and
+	// /cgi-bin/user/get, an endpoint livestat does not wrap.
+	wecom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/cgi-bin/gettoken":
+			fmt.Fprint(w, `{"errcode":0,"errmsg":"ok","access_token":"T","expires_in":7200}`)
+		case r.URL.Query().Get("access_token") != "T":
+			fmt.Fprint(w, `{"errcode":40014,"errmsg":"invalid access_token"}`)
+		case r.URL.Query().Get("userid") == "zhangsan":
+			fmt.Fprint(w, `{"errcode":0,"errmsg":"ok","userid":"zhangsan","name":"张三","department":[1,2]}`)
+		default:
+			fmt.Fprint(w, `{"errcode":60111,"errmsg":"userid not found"}`)
+		}
+	}))
+	defer wecom.Close()
+	c, err := livestat.NewClient(livestat.WithWeComApp("wwcorp", "app-secret"), livestat.WithWeComBaseURL(wecom.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	var user struct {
+		UserID     string  `json:"userid"`
+		Name       string  `json:"name"`
+		Department []int64 `json:"department"`
+	} // no errcode or errmsg: livestat decodes the envelope
+	err = c.WeCom.Do(ctx, http.MethodGet, "/cgi-bin/user/get", url.Values{"userid": {"zhangsan"}}, &user)
+	fmt.Println(user.Name, user.Department, err)
+
+	err = c.WeCom.Do(ctx, http.MethodGet, "/cgi-bin/user/get", url.Values{"userid": {"nobody"}}, &user)
+	if apiErr, ok := errors.AsType[*livestat.APIError](err); ok {
+		fmt.Println(apiErr.Endpoint, apiErr.Code, apiErr.Message)
+	}
+	// Output:
+	// 张三 [1 2] <nil>
+	// user/get 60111 userid not found
 }
