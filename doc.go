@@ -32,8 +32,8 @@
 // fetches a fresh one and replays the request once. It never loops.
 //
 // Tokens and secrets never appear in errors or logs: request URLs are
-// redacted, Token's String, Format (every fmt verb) and LogValue print
-// REDACTED, and resty's own logging is off. Middleware for tracing, logging and metrics
+// redacted, Token's String, Format and LogValue print REDACTED, and resty's
+// own logging is off. Middleware for tracing, logging and metrics
 // (WithMiddleware, e.g. otelhttp) runs above the layer that adds the
 // credentials, so it sees REDACTED in their place; only the transport of
 // WithHTTPClient, at the bottom, sees the requests as sent.

@@ -14,7 +14,7 @@ import (
 
 // Token is an access token and the instant it stops being valid.
 //
-// Its String, GoString and LogValue methods never print the token itself,
+// Its String, Format and LogValue methods never print the token itself,
 // so a Token can be logged or formatted with %v safely.
 type Token struct {
 	AccessToken string
