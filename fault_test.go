@@ -152,6 +152,18 @@ func httpFault(status int, body string, header ...string) func(*faultEndpoint, [
 	}
 }
 
+// nuoyunTotal answers page k with its data.total replaced by raw JSON.
+func nuoyunTotal(raw string) func(*faultEndpoint, []pageSpec, int) answer {
+	return func(ep *faultEndpoint, pages []pageSpec, k int) answer {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(ep.render(k, pages)), &m); err != nil {
+			panic(err)
+		}
+		m["data"].(map[string]any)["total"] = json.RawMessage(raw)
+		return answer{status: 200, body: mustJSON(m)}
+	}
+}
+
 func socket(s socketFault) func(*faultEndpoint, []pageSpec, int) answer {
 	return func(*faultEndpoint, []pageSpec, int) answer { return answer{socket: s} }
 }
@@ -287,9 +299,30 @@ var nuoyunFaults = []fault{
 			pages[i].total = (faultPages - 1) * faultPerPage
 		}
 	}, want: expect{full: true, rows: func(pages []pageSpec, _ int) []string { return allIDs(pages[:faultPages-1]) }}},
+	// A total that changes during the iteration (rows added or removed)
+	// means the pages no longer line up: an error after the rows of the
+	// pages before, never a result reported as complete.
 	{name: "total grows after page 1", at: []int{0}, shape: func(pages []pageSpec, _ int) {
 		pages[0].total = (faultPages - 1) * faultPerPage
-	}, want: full()},
+	}, want: expect{as: "PaginationError", is: []error{ErrPagination}, rows: func(pages []pageSpec, _ int) []string { return allIDs(pages[:1]) }}},
+	{name: "total changes on a later page", at: []int{1, faultPages / 2, faultPages - 1}, shape: func(pages []pageSpec, k int) {
+		pages[k].total++
+	}, want: expect{as: "PaginationError", is: []error{ErrPagination}}},
+	{name: "total shrinks to the rows before an empty page", at: []int{1, faultPages / 2, faultPages - 1}, shape: func(pages []pageSpec, k int) {
+		pages[k].ids, pages[k].total = nil, k*faultPerPage
+	}, want: expect{as: "PaginationError", is: []error{ErrPagination}}},
+	{name: "a row more than the total on the last page", at: []int{faultPages - 1}, shape: func(pages []pageSpec, _ int) {
+		for i := range pages {
+			pages[i].total = faultPages*faultPerPage - 1
+		}
+	}, want: expect{as: "PaginationError", is: []error{ErrPagination}}},
+	{name: "data.total \"\" (not a count)", reply: nuoyunTotal(`""`), want: final("ResponseError", ErrBadResponse)},
+	{name: "data.total negative", reply: nuoyunTotal(`-1`), want: final("ResponseError", ErrBadResponse)},
+	{name: "data.total 0 with rows", at: []int{0}, shape: func(pages []pageSpec, _ int) {
+		for i := range pages {
+			pages[i].total = 0
+		}
+	}, want: expect{as: "PaginationError", is: []error{ErrPagination}}},
 	{name: "rows of the page before repeated", at: []int{1, faultPages / 2, faultPages - 1}, shape: func(pages []pageSpec, k int) {
 		pages[k].ids = append(slices.Clone(pages[k-1].ids), pages[k].ids...)
 	}, want: expect{full: true, rows: func(pages []pageSpec, _ int) []string { return uniq(allIDs(pages)) }}},

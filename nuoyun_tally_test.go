@@ -42,7 +42,7 @@ func TestReadAheadPlan(t *testing.T) {
 
 func snapPage(n, size int, total int64, rows ...UserDuration) *UserDurationPage {
 	p := &UserDurationPage{Page: n, PageSize: size}
-	p.Data.Total = FlexInt(total)
+	p.Data.Total = RowCount(total)
 	p.Data.List = rows
 	return p
 }
@@ -51,11 +51,11 @@ func snapRow(id int64) UserDuration {
 	return UserDuration{RoomID: 1, WeChatUserSpaceID: FlexInt(id), StayDuration: Seconds(id)}
 }
 
-// durationSnapshot drops the exact repeats of the previous page's rows,
-// keeps repeats within a page, and fails a pass that cannot be complete.
-func TestDurationSnapshot(t *testing.T) {
+// durationTally drops the exact repeats of the previous page's rows, keeps
+// repeats within a page, and fails a pass that cannot be complete.
+func TestDurationTally(t *testing.T) {
 	t.Run("a row shifted onto the next page is dropped once", func(t *testing.T) {
-		d := newDurationSnapshot(1)
+		d := newDurationTally(1, 2)
 		p1 := snapPage(1, 2, 4, snapRow(1), snapRow(2))
 		require.NoError(t, d.page(p1))
 		p2 := snapPage(2, 2, 4, snapRow(2), snapRow(3))
@@ -66,41 +66,41 @@ func TestDurationSnapshot(t *testing.T) {
 		assert.Contains(t, pe.Reason, "repeated 1")
 	})
 	t.Run("identical rows within a page are rows of their own", func(t *testing.T) {
-		d := newDurationSnapshot(1)
+		d := newDurationTally(1, 3)
 		p1 := snapPage(1, 3, 3, snapRow(1), snapRow(1), snapRow(2))
 		require.NoError(t, d.page(p1))
 		assert.Len(t, p1.Data.List, 3)
 	})
 	t.Run("a row repeated once more than the page before held it is kept", func(t *testing.T) {
-		d := newDurationSnapshot(1)
+		d := newDurationTally(1, 2)
 		require.NoError(t, d.page(snapPage(1, 2, 5, snapRow(1), snapRow(2))))
 		p2 := snapPage(2, 2, 5, snapRow(1), snapRow(1))
 		require.NoError(t, d.page(p2))
 		assert.Equal(t, []UserDuration{snapRow(1)}, p2.Data.List)
 	})
 	t.Run("a page of only repeats", func(t *testing.T) {
-		d := newDurationSnapshot(1)
+		d := newDurationTally(1, 2)
 		require.NoError(t, d.page(snapPage(1, 2, 6, snapRow(1), snapRow(2))))
 		err := d.page(snapPage(2, 2, 6, snapRow(1), snapRow(2)))
 		assert.ErrorIs(t, err, ErrPagination)
 		assert.ErrorContains(t, err, "only rows of earlier pages")
 	})
 	t.Run("an empty page where the total says rows remain", func(t *testing.T) {
-		d := newDurationSnapshot(1)
+		d := newDurationTally(1, 2)
 		assert.ErrorContains(t, d.page(snapPage(1, 2, 3)), "the total (3) says rows remain")
-		assert.NoError(t, newDurationSnapshot(1).page(snapPage(3, 2, 4)), "past the total: the end")
+		assert.NoError(t, newDurationTally(1, 2).page(snapPage(3, 2, 4)), "past the total: the end")
 	})
 	t.Run("complete from a later first page", func(t *testing.T) {
-		d := newDurationSnapshot(2)
+		d := newDurationTally(2, 2)
 		assert.NoError(t, d.page(snapPage(2, 2, 4, snapRow(3), snapRow(4))))
 	})
 	t.Run("short last page", func(t *testing.T) {
-		d := newDurationSnapshot(1)
+		d := newDurationTally(1, 2)
 		require.NoError(t, d.page(snapPage(1, 2, 3, snapRow(1), snapRow(2))))
 		// Page 2 should hold one row: none of page 1 comes back and the
 		// total is met, so it passes; with page 1 cut short it would not.
 		assert.NoError(t, d.page(snapPage(2, 2, 3, snapRow(3))))
-		d = newDurationSnapshot(1)
+		d = newDurationTally(1, 2)
 		require.NoError(t, d.page(snapPage(1, 2, 4, snapRow(1), snapRow(2))))
 		assert.ErrorContains(t, d.page(snapPage(2, 2, 4, snapRow(3))), "reported 4 rows but served 3")
 	})
