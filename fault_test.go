@@ -251,7 +251,7 @@ func wecomFaultEndpoints() []*faultEndpoint {
 	for _, st := range wecomStyles {
 		eps = append(eps, &faultEndpoint{
 			name:  st.name,
-			short: map[string]string{epWatchStat: "living", epSchoolWatch: "school watch", epSchoolUnwatch: "school unwatch"}[st.name],
+			short: map[Endpoint]string{EndpointWatchStat: "living", EndpointSchoolWatchStat: "school watch", EndpointSchoolUnwatchStat: "school unwatch"}[Endpoint(st.name)],
 			path:  st.path,
 			chain: func() []pageSpec {
 				pages := make([]pageSpec, faultPages)
@@ -357,7 +357,7 @@ func nuoyunFaultEndpoint() *faultEndpoint {
 	return &faultEndpoint{
 		name:  "RoomRounds/getAccountUserDurationList",
 		short: "nuoyun",
-		path:  pathUserDurations,
+		path:  EndpointNuoyunUserDurations.Path(),
 		opts:  []Option{WithNuoyunAuth(NewSignAuthorizer("appkey-test", faultNuoyunSecret))},
 		chain: func() []pageSpec {
 			pages := make([]pageSpec, faultPages)
@@ -890,7 +890,7 @@ func TestCallerRedirectPolicyIsKept(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mt := httpmock.NewMockTransport()
-			mt.RegisterResponder(http.MethodPost, testBase+pathUserDurations, respond(307, "", "Location", testBase+"/moved"))
+			mt.RegisterResponder(http.MethodPost, testBase+EndpointNuoyunUserDurations.Path(), respond(307, "", "Location", testBase+"/moved"))
 			mt.RegisterResponder(http.MethodPost, testBase+"/moved", respond(200, `{"code":200,"msg":"Success","data":{"total":0,"list":[]}}`))
 			hc := &http.Client{Transport: mt, CheckRedirect: tc.policy}
 			c, err := NewClient(WithNuoyunBaseURL(testBase), WithHTTPClient(hc), WithoutRetries())

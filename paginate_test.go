@@ -267,7 +267,7 @@ func TestPagination(t *testing.T) {
 				var ae *APIError
 				require.ErrorAs(t, err, &ae)
 				assert.Equal(t, 40058, ae.Code)
-				assert.Equal(t, st.name, ae.Endpoint)
+				assert.Equal(t, st.name, string(ae.Endpoint))
 			})
 		})
 	}

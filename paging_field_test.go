@@ -150,7 +150,7 @@ func TestZeroPagingFieldIsNotMissing(t *testing.T) {
 		require.NoError(t, err, st.name)
 		assert.Equal(t, []string{"a"}, got, st.name)
 	}
-	e.mt.RegisterResponder(http.MethodPost, testBase+pathUserDurations,
+	e.mt.RegisterResponder(http.MethodPost, testBase+EndpointNuoyunUserDurations.Path(),
 		httpmock.NewStringResponder(200, `{"code":200,"msg":"Success","data":{"total":0,"list":[]}}`))
 	got, err := Collect(e.c.Nuoyun.UserDurations(t.Context(), UserDurationRequest{}))
 	require.NoError(t, err)

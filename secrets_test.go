@@ -188,11 +188,11 @@ func TestTransportErrorChainHasNoSecrets(t *testing.T) {
 			_, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
 			return err
 		}, []string{escKey}},
-		{"authorizer query", []Option{WithNuoyunAuth(&SignAuthorizer{Placement: AuthInQuery, key: escKey, secret: func() string { return testSecret }, Now: fixedClock(1700000000123)})}, func(c *Client) error {
+		{"authorizer query", []Option{WithNuoyunAuth(escPlaced("query"))}, func(c *Client) error {
 			_, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
 			return err
 		}, []string{escKey, escSign()}},
-		{"authorizer body", []Option{WithNuoyunAuth(&SignAuthorizer{Placement: AuthInBody, key: escKey, secret: func() string { return testSecret }, Now: fixedClock(1700000000123)})}, func(c *Client) error {
+		{"authorizer body", []Option{WithNuoyunAuth(escPlaced("body"))}, func(c *Client) error {
 			_, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
 			return err
 		}, []string{escKey}},
@@ -252,9 +252,9 @@ func walkErrors(err error, f func(error)) {
 // (query escaping in the URL, JSON escaping in the body): the snippet
 // shows none of them in any encoding.
 func TestSnippetsScrubEscapedSecrets(t *testing.T) {
-	for _, p := range []AuthPlacement{AuthInQuery, AuthInBody} {
-		t.Run(p.String(), func(t *testing.T) {
-			a := &SignAuthorizer{Placement: p, key: escKey, secret: func() string { return testSecret }, Now: fixedClock(1700000000123)}
+	for _, p := range []string{"query", "body"} {
+		t.Run(p, func(t *testing.T) {
+			a := escPlaced(p)
 			c, mt := newNuoyunClient(t, WithNuoyunAuth(a), WithoutRetries())
 			mt.RegisterResponder(http.MethodPost, nuoyunTestURL, func(r *http.Request) (*http.Response, error) {
 				b, _ := io.ReadAll(r.Body)
@@ -307,7 +307,7 @@ func TestMiddlewareChangingTheURLFails(t *testing.T) {
 			assert.Empty(t, sent, "nothing was sent")
 			assert.Equal(t, 1, attempts, "not retried")
 			assert.False(t, IsRetryable(err))
-			assert.Equal(t, "living/get_watch_stat", me.Endpoint)
+			assert.Equal(t, EndpointWatchStat, me.Endpoint)
 			assert.Contains(t, err.Error(), "middleware changed the URL")
 			assertNoSecrets(t, "the error", fmt.Sprintf("%v %+v %#v", err, err, me))
 		})
@@ -397,7 +397,7 @@ func TestMiddlewareNeverSeesAnEchoedCredential(t *testing.T) {
 			return resp, nil
 		})
 	}
-	a := &SignAuthorizer{Placement: AuthInQuery, key: escKey, secret: func() string { return testSecret }, Now: fixedClock(1700000000123)}
+	a := escPlaced("query")
 	c, mt := newNuoyunClient(t, WithNuoyunAuth(a), WithoutRetries(), WithMiddleware(dump))
 	mt.RegisterResponder(http.MethodPost, nuoyunTestURL, func(r *http.Request) (*http.Response, error) {
 		return httpmock.NewStringResponse(403, "<p>Forbidden: "+r.URL.String()+"</p>"), nil
@@ -409,6 +409,23 @@ func TestMiddlewareNeverSeesAnEchoedCredential(t *testing.T) {
 	require.Len(t, bodies, 1)
 	assert.Contains(t, bodies[0], "sign=REDACTED")
 	assertNoEncodedSecret(t, "the reply body the middleware saw", bodies[0], escKey, escSign())
+}
+
+// escPlaced is an authorizer putting escKey, the timestamp 1700000000123
+// and escSign in the query or the body, as SignAuthorizer computes them.
+func escPlaced(where string) RequestAuthorizer {
+	return RequestAuthorizerFunc(func(_ context.Context, r *AuthRequest) error {
+		if where == "query" {
+			r.Query.Set("key", escKey)
+			r.Query.Set("timestamp", "1700000000123")
+			r.Query.Set("sign", escSign())
+			return nil
+		}
+		r.SetBodyField("key", escKey)
+		r.SetBodyField("timestamp", int64(1700000000123))
+		r.SetBodyField("sign", escSign())
+		return nil
+	})
 }
 
 // escSign is the sign SignAuthorizer computes for escKey at 1700000000123.

@@ -58,7 +58,7 @@ const redacted = "REDACTED"
 // http.Client, whose errors quote the URL, never see them.
 type credentials struct {
 	vendor             Vendor
-	endpoint           string
+	endpoint           Endpoint
 	scheme, host, path string // the URL the attempt was built for
 
 	query  url.Values

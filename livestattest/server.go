@@ -40,21 +40,6 @@ import (
 	"github.com/livestat/livestat"
 )
 
-// Endpoint names an endpoint of the fake as livestat names it in its errors:
-// string(ep) equals livestat.APIError.Endpoint (the values are livestat's
-// Endpoint constants).
-type Endpoint string
-
-// The endpoints a Server answers.
-const (
-	GetToken          Endpoint = livestat.EndpointGetToken
-	WatchStat         Endpoint = livestat.EndpointWatchStat
-	SchoolWatchStat   Endpoint = livestat.EndpointSchoolWatchStat
-	SchoolUnwatchStat Endpoint = livestat.EndpointSchoolUnwatchStat
-	// NuoyunUserDurations is Nuoyun's getAccountUserDurationList.
-	NuoyunUserDurations Endpoint = livestat.EndpointNuoyunUserDurations
-)
-
 // Default credentials of a Server when Options leave them empty.
 const (
 	DefaultCorpID     = "wwlivestattest"
@@ -136,8 +121,9 @@ type Options struct {
 // token does. OmitPaging lets the call proceed and removes the paging fields
 // from its reply. Delay alone only slows the call down.
 type Fault struct {
-	// Endpoint is the endpoint that fails; required.
-	Endpoint Endpoint
+	// Endpoint is the endpoint that fails, such as
+	// livestat.EndpointWatchStat; required.
+	Endpoint livestat.Endpoint
 	// When, if set, restricts the fault to the calls it returns true for,
 	// such as the request for one page (pages may be fetched concurrently,
 	// so call numbers alone do not say which page a call is for). It runs
@@ -199,8 +185,8 @@ type Server struct {
 	school   map[string]School
 	nuoyun   []livestat.UserDuration
 	faults   []*fault
-	calls    map[Endpoint]int
-	requests map[Endpoint][]Request
+	calls    map[livestat.Endpoint]int
+	requests map[livestat.Endpoint][]Request
 	tokens   map[string]*token
 	issued   int
 	current  string // the token gettoken hands out while it is valid
@@ -229,8 +215,8 @@ func New(opts Options) *Server {
 		opts:     opts,
 		living:   make(map[string][]livestat.LivingViewer),
 		school:   make(map[string]School),
-		calls:    make(map[Endpoint]int),
-		requests: make(map[Endpoint][]Request),
+		calls:    make(map[livestat.Endpoint]int),
+		requests: make(map[livestat.Endpoint][]Request),
 		tokens:   make(map[string]*token),
 	}
 	for id, rows := range opts.Living {
@@ -245,11 +231,16 @@ func New(opts Options) *Server {
 		s.addFault(f)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/cgi-bin/gettoken", s.handle(GetToken, http.MethodGet, s.gettoken))
-	mux.HandleFunc("/cgi-bin/living/get_watch_stat", s.handle(WatchStat, http.MethodPost, s.withToken(s.watchStat)))
-	mux.HandleFunc("/cgi-bin/school/living/get_watch_stat_v2", s.handle(SchoolWatchStat, http.MethodPost, s.withToken(s.schoolWatchStat)))
-	mux.HandleFunc("/cgi-bin/school/living/get_unwatch_stat_v2", s.handle(SchoolUnwatchStat, http.MethodPost, s.withToken(s.schoolUnwatchStat)))
-	mux.HandleFunc("/Api/RoomRounds/getAccountUserDurationList/2.0.0", s.handle(NuoyunUserDurations, http.MethodPost, s.userDurations))
+	// Each endpoint at the path and with the method livestat describes.
+	for ep, h := range map[livestat.Endpoint]handler{
+		livestat.EndpointGetToken:            s.gettoken,
+		livestat.EndpointWatchStat:           s.withToken(s.watchStat),
+		livestat.EndpointSchoolWatchStat:     s.withToken(s.schoolWatchStat),
+		livestat.EndpointSchoolUnwatchStat:   s.withToken(s.schoolUnwatchStat),
+		livestat.EndpointNuoyunUserDurations: s.userDurations,
+	} {
+		mux.HandleFunc(ep.Path(), s.handle(ep, h))
+	}
 	s.hs = httptest.NewServer(mux)
 	return s
 }
@@ -383,7 +374,7 @@ func (s *Server) TokensIssued() int {
 }
 
 // Calls returns how many calls ep has received, failed ones included.
-func (s *Server) Calls(ep Endpoint) int {
+func (s *Server) Calls(ep livestat.Endpoint) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[ep]
@@ -401,14 +392,14 @@ func (s *Server) TotalCalls() int {
 }
 
 // Requests returns the calls ep has received, in order.
-func (s *Server) Requests(ep Endpoint) []Request {
+func (s *Server) Requests(ep livestat.Endpoint) []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests[ep])
 }
 
 // LastRequest returns the last call ep received; ok is false if none.
-func (s *Server) LastRequest(ep Endpoint) (r Request, ok bool) {
+func (s *Server) LastRequest(ep livestat.Endpoint) (r Request, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rs := s.requests[ep]
@@ -424,7 +415,8 @@ type handler func(r *http.Request, body []byte) any
 
 // handle wraps h with what every endpoint does: method check, recording,
 // latency, and scripted faults.
-func (s *Server) handle(ep Endpoint, method string, h handler) http.HandlerFunc {
+func (s *Server) handle(ep livestat.Endpoint, h handler) http.HandlerFunc {
+	method := ep.Method()
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
 		if err != nil {
@@ -518,7 +510,7 @@ func fire(faults []*fault, matched []bool) (Fault, bool) {
 
 // writeFault answers with f if f replaces the reply, and reports whether it
 // did.
-func (s *Server) writeFault(w http.ResponseWriter, ep Endpoint, f Fault) bool {
+func (s *Server) writeFault(w http.ResponseWriter, ep livestat.Endpoint, f Fault) bool {
 	switch {
 	case f.Disconnect:
 		if hj, ok := w.(http.Hijacker); ok {
@@ -554,8 +546,8 @@ func (s *Server) writeFault(w http.ResponseWriter, ep Endpoint, f Fault) bool {
 }
 
 // errorReply is the envelope of a failed call of ep.
-func (s *Server) errorReply(ep Endpoint, code int, msg string) any {
-	if ep == NuoyunUserDurations {
+func (s *Server) errorReply(ep livestat.Endpoint, code int, msg string) any {
+	if ep.Vendor() == livestat.VendorNuoyun {
 		if msg == "" {
 			msg = "请求失败"
 		}
