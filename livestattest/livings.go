@@ -404,16 +404,26 @@ func (s *Server) userLivingIDs(_ *http.Request, body []byte) any {
 	return &rep
 }
 
-func (s *Server) livingInfo(r *http.Request, _ []byte) any {
+// lookupInfo reads the livingid of a get_living_info request and finds its
+// details (under mu); fail is the error reply when there are none.
+func lookupInfo[T any](s *Server, r *http.Request, find func(id string) (T, bool)) (info T, fail *wecomStatus) {
 	id := r.URL.Query().Get("livingid")
 	if id == "" {
-		return &wecomStatus{ErrCode: 40058, ErrMsg: "livingid is missing"}
+		return info, &wecomStatus{ErrCode: 40058, ErrMsg: "livingid is missing"}
 	}
 	s.mu.Lock()
-	info, ok := s.livingInfoOf(id)
+	info, ok := find(id)
 	s.mu.Unlock()
 	if !ok {
-		return &wecomStatus{ErrCode: 40058, ErrMsg: "invalid livingid"}
+		return info, &wecomStatus{ErrCode: 40058, ErrMsg: "invalid livingid"}
+	}
+	return info, nil
+}
+
+func (s *Server) livingInfo(r *http.Request, _ []byte) any {
+	info, fail := lookupInfo(s, r, s.livingInfoOf)
+	if fail != nil {
+		return fail
 	}
 	w := wireLivingInfo{
 		Theme: info.Theme, LivingStart: int64(info.LivingStart), LivingDuration: int64(info.LivingDuration),
@@ -430,15 +440,9 @@ func (s *Server) livingInfo(r *http.Request, _ []byte) any {
 }
 
 func (s *Server) schoolLivingInfo(r *http.Request, _ []byte) any {
-	id := r.URL.Query().Get("livingid")
-	if id == "" {
-		return &wecomStatus{ErrCode: 40058, ErrMsg: "livingid is missing"}
-	}
-	s.mu.Lock()
-	info, ok := s.schoolLivingInfoOf(id)
-	s.mu.Unlock()
-	if !ok {
-		return &wecomStatus{ErrCode: 40058, ErrMsg: "invalid livingid"}
+	info, fail := lookupInfo(s, r, s.schoolLivingInfoOf)
+	if fail != nil {
+		return fail
 	}
 	w := wireSchoolLivingInfo{
 		Theme: info.Theme, LivingStart: int64(info.LivingStart), LivingDuration: int64(info.LivingDuration),
