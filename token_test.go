@@ -69,46 +69,53 @@ func TestSingleFlightColdStart(t *testing.T) {
 }
 
 func TestWaiterHonoursItsOwnContext(t *testing.T) {
-	src := &countingSource{ttl: time.Hour, gate: make(chan struct{})}
-	cts := NewCachingTokenSource(src, CachingOptions{})
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: time.Hour, gate: make(chan struct{})}
+		cts := NewCachingTokenSource(src, CachingOptions{})
 
-	leaderDone := make(chan error, 1)
-	go func() { _, err := cts.Token(context.Background()); leaderDone <- err }()
-	for src.n.Load() == 0 { // wait until the leader is fetching
-		time.Sleep(time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err := cts.Token(ctx)
-	assert.ErrorIs(t, err, context.DeadlineExceeded, "a waiter leaves when its own context ends")
+		leaderDone := make(chan error, 1)
+		go func() { _, err := cts.Token(context.Background()); leaderDone <- err }()
+		synctest.Wait() // the leader is fetching
+		require.EqualValues(t, 1, src.n.Load())
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := cts.Token(ctx)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "a waiter leaves when its own context ends")
+		assert.Equal(t, 20*time.Millisecond, time.Since(start), "at its deadline, not later")
 
-	close(src.gate)
-	require.NoError(t, <-leaderDone)
-	assert.EqualValues(t, 1, src.n.Load())
+		close(src.gate)
+		require.NoError(t, <-leaderDone)
+		assert.EqualValues(t, 1, src.n.Load())
+	})
 }
 
 func TestLeaderCancellationDoesNotFailWaiters(t *testing.T) {
-	src := &countingSource{ttl: time.Hour, gate: make(chan struct{})}
-	cts := NewCachingTokenSource(src, CachingOptions{})
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: time.Hour, gate: make(chan struct{})}
+		cts := NewCachingTokenSource(src, CachingOptions{})
 
-	leaderCtx, cancelLeader := context.WithCancel(context.Background())
-	leaderDone := make(chan error, 1)
-	go func() { _, err := cts.Token(leaderCtx); leaderDone <- err }()
-	for src.n.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	waiterDone := make(chan Token, 1)
-	go func() {
-		tok, err := cts.Token(context.Background())
-		assert.NoError(t, err)
-		waiterDone <- tok
-	}()
-	time.Sleep(5 * time.Millisecond) // let the waiter park on the flight
-	cancelLeader()
-	assert.ErrorIs(t, <-leaderDone, context.Canceled)
-	close(src.gate) // the waiter's own fetch may now finish
-	tok := <-waiterDone
-	assert.Equal(t, "tok-2", tok.AccessToken, "the waiter fetched for itself after the leader gave up")
+		leaderCtx, cancelLeader := context.WithCancel(context.Background())
+		leaderDone := make(chan error, 1)
+		go func() { _, err := cts.Token(leaderCtx); leaderDone <- err }()
+		synctest.Wait() // the leader is fetching
+		require.EqualValues(t, 1, src.n.Load())
+		waiterDone := make(chan Token, 1)
+		go func() {
+			tok, err := cts.Token(context.Background())
+			assert.NoError(t, err)
+			waiterDone <- tok
+		}()
+		synctest.Wait() // the waiter is parked on the flight
+		require.EqualValues(t, 1, src.n.Load(), "the waiter waits for the leader's fetch")
+		cancelLeader()
+		assert.ErrorIs(t, <-leaderDone, context.Canceled)
+		close(src.gate) // the waiter's own fetch may now finish
+		tok := <-waiterDone
+		assert.Equal(t, "tok-2", tok.AccessToken, "the waiter fetched for itself after the leader gave up")
+	})
 }
 
 func TestEarlyRefreshOnFakeClock(t *testing.T) {
@@ -346,29 +353,29 @@ func TestLeaderFailureIsSharedNotReplayedByEachWaiter(t *testing.T) {
 	// gettoken times out (the attempt's timeout, not the caller's
 	// context): the waiters share that failure instead of each leading a
 	// refresh of its own in turn.
-	src := &countingSource{ttl: time.Hour, gate: make(chan struct{}), err: &TransportError{Vendor: VendorWeCom, Endpoint: "gettoken", Err: context.DeadlineExceeded}}
-	cts := NewCachingTokenSource(src, CachingOptions{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := cts.Token(context.Background())
-			errs <- err
-		}()
-	}
-	for src.n.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond) // let the others park on the flight
-	close(src.gate)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
-	}
-	assert.LessOrEqual(t, src.n.Load(), int32(2), "one fetch (two if a caller arrived after the first flight ended), not one per waiter")
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: time.Hour, gate: make(chan struct{}), err: &TransportError{Vendor: VendorWeCom, Endpoint: "gettoken", Err: context.DeadlineExceeded}}
+		cts := NewCachingTokenSource(src, CachingOptions{})
+		var wg sync.WaitGroup
+		errs := make(chan error, 10)
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := cts.Token(context.Background())
+				errs <- err
+			}()
+		}
+		synctest.Wait() // one leader fetching, nine parked on its flight
+		close(src.gate)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+		assert.EqualValues(t, 1, src.n.Load(), "one fetch, not one per waiter")
+	})
 }
 
 type panickingSource struct{ calls atomic.Int32 }
