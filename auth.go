@@ -26,17 +26,27 @@ import (
 // middleware, which sees them as REDACTED.
 //
 // Nuoyun's public docs do not say how gateway requests are authenticated, so
-// livestat makes it pluggable: see WithNuoyunAuth, StaticHeaders and
-// SignAuthorizer.
+// livestat makes it pluggable: see WithNuoyunAuth, StaticHeaders,
+// SignAuthorizer, and RequestAuthorizerFunc for any other scheme.
 type RequestAuthorizer interface {
 	AuthorizeRequest(ctx context.Context, r *AuthRequest) error
+}
+
+// RequestAuthorizerFunc is a RequestAuthorizer written as a function: the
+// way to any scheme the others do not cover (a signature in the query or
+// in the body, other field names).
+type RequestAuthorizerFunc func(ctx context.Context, r *AuthRequest) error
+
+// AuthorizeRequest calls f.
+func (f RequestAuthorizerFunc) AuthorizeRequest(ctx context.Context, r *AuthRequest) error {
+	return f(ctx, r)
 }
 
 // AuthRequest is the part of one outgoing attempt that a RequestAuthorizer
 // may change. livestat makes a fresh one for every attempt.
 type AuthRequest struct {
 	Vendor   Vendor
-	Endpoint string // e.g. "RoomRounds/getAccountUserDurationList"
+	Endpoint Endpoint
 	Method   string
 	Path     string // below the base URL, e.g. "/Api/RoomRounds/..."
 
@@ -56,10 +66,6 @@ func (r *AuthRequest) SetBodyField(name string, value any) {
 	}
 	r.body[name] = value
 }
-
-// WithNuoyunAuth authenticates every Nuoyun request (every attempt) with a.
-// Without it, Nuoyun requests carry no credentials.
-func WithNuoyunAuth(a RequestAuthorizer) Option { return func(c *config) { c.nuoyunAuth = a } }
 
 // authorize runs auth for one attempt of c and records its headers, query
 // and body fields in cr, as credentials. It returns the body for the layers
@@ -120,8 +126,8 @@ func authorize(ctx context.Context, auth RequestAuthorizer, c *call, cr *credent
 
 // StaticHeaders is a RequestAuthorizer that adds the same headers to every
 // request: an API key header, a bearer token, a gateway's app code. Its
-// String, GoString, Format and LogValue methods print header names only,
-// never values, which are usually secrets.
+// String, Format and LogValue methods print header names only, never
+// values, which are usually secrets.
 type StaticHeaders struct {
 	// h hides the headers in a closure: fmt, printing a struct that holds
 	// a StaticHeaders in an unexported field (where it cannot call Format),
@@ -161,37 +167,11 @@ func (s StaticHeaders) String() string {
 	return "StaticHeaders{" + strings.Join(names, ", ") + "}"
 }
 
-// GoString keeps %#v from printing header values.
-func (s StaticHeaders) GoString() string { return "livestat." + s.String() }
-
 // Format keeps every fmt verb from printing header values.
 func (s StaticHeaders) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s) }
 
 // LogValue keeps log/slog from printing header values.
 func (s StaticHeaders) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// AuthPlacement says where an authorizer puts its fields.
-type AuthPlacement int
-
-// Where SignAuthorizer puts the key, timestamp and sign.
-const (
-	AuthInHeader AuthPlacement = iota // HTTP headers (the default)
-	AuthInQuery                       // URL query parameters
-	AuthInBody                        // top-level fields of the JSON body
-)
-
-// String returns "header", "query" or "body".
-func (p AuthPlacement) String() string {
-	switch p {
-	case AuthInHeader:
-		return "header"
-	case AuthInQuery:
-		return "query"
-	case AuthInBody:
-		return "body"
-	}
-	return "AuthPlacement(" + strconv.Itoa(int(p)) + ")"
-}
 
 // SignAuthorizer authenticates requests with an app key, a timestamp and a
 // signature:
@@ -199,24 +179,20 @@ func (p AuthPlacement) String() string {
 //	timestamp = Unix time in milliseconds (13 digits)
 //	sign      = lower-case hex of md5(timestamp + key + secret)
 //
+// sent as the HTTP headers "key", "timestamp" and "sign".
+//
 // What Nuoyun documents, and what it does not: the formula above (and the
 // AppKey as key) is what Nuoyun documents for the webhook pushes it sends.
 // Its public docs do not say how requests to its API gateway are
 // authenticated, nor where the gateway expects these values or under which
-// names. That is why Placement and the field names are configurable; the
-// defaults (headers named "key", "timestamp", "sign") are a guess to be
-// confirmed with Nuoyun for your account. In the body the timestamp is a
-// JSON number; in headers and the query it is the decimal string.
+// names: these headers are a guess to be confirmed with Nuoyun for your
+// account. For another placement or other names, write the authorizer as a
+// RequestAuthorizerFunc (Header, Query, SetBodyField).
 //
-// Set the exported fields before handing the authorizer to a Client, and do
-// not change them afterwards. The secret is never sent, and String,
-// GoString, Format and LogValue never print it.
+// Set Now before handing the authorizer to a Client, and do not change it
+// afterwards. The secret is never sent, and String, Format and LogValue
+// never print it.
 type SignAuthorizer struct {
-	// Placement says where the fields go (default AuthInHeader).
-	Placement AuthPlacement
-	// KeyField, TimestampField and SignField name the fields (defaults
-	// "key", "timestamp" and "sign").
-	KeyField, TimestampField, SignField string
 	// Now is the clock for the timestamp; nil means time.Now.
 	Now func() time.Time
 
@@ -227,8 +203,7 @@ type SignAuthorizer struct {
 	secret func() string
 }
 
-// NewSignAuthorizer returns a SignAuthorizer for the app key and secret,
-// with the default placement and field names.
+// NewSignAuthorizer returns a SignAuthorizer for the app key and secret.
 func NewSignAuthorizer(key, secret string) *SignAuthorizer {
 	return &SignAuthorizer{key: key, secret: func() string { return secret }}
 }
@@ -242,26 +217,11 @@ func (s *SignAuthorizer) AuthorizeRequest(_ context.Context, r *AuthRequest) err
 	if s.Now != nil {
 		now = s.Now
 	}
-	ms := now().UnixMilli()
-	ts := strconv.FormatInt(ms, 10)
+	ts := strconv.FormatInt(now().UnixMilli(), 10)
 	sign := signMD5(ts, s.key, s.secret())
-	kf, tf, sf := orDefault(s.KeyField, "key"), orDefault(s.TimestampField, "timestamp"), orDefault(s.SignField, "sign")
-	switch s.Placement {
-	case AuthInHeader:
-		r.Header.Set(kf, s.key)
-		r.Header.Set(tf, ts)
-		r.Header.Set(sf, sign)
-	case AuthInQuery:
-		r.Query.Set(kf, s.key)
-		r.Query.Set(tf, ts)
-		r.Query.Set(sf, sign)
-	case AuthInBody:
-		r.SetBodyField(kf, s.key)
-		r.SetBodyField(tf, ms)
-		r.SetBodyField(sf, sign)
-	default:
-		return fmt.Errorf("SignAuthorizer: unknown placement %v", s.Placement)
-	}
+	r.Header.Set("key", s.key)
+	r.Header.Set("timestamp", ts)
+	r.Header.Set("sign", sign)
 	return nil
 }
 
@@ -271,22 +231,10 @@ func signMD5(timestamp, key, secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// orDefault returns s, or def when s is empty.
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // String describes s with the secret redacted.
 func (s SignAuthorizer) String() string {
-	return fmt.Sprintf("SignAuthorizer{key: %q, secret: REDACTED, placement: %s, fields: %s/%s/%s}",
-		s.key, s.Placement, orDefault(s.KeyField, "key"), orDefault(s.TimestampField, "timestamp"), orDefault(s.SignField, "sign"))
+	return fmt.Sprintf("SignAuthorizer{key: %q, secret: REDACTED}", s.key)
 }
-
-// GoString keeps %#v from printing the secret.
-func (s SignAuthorizer) GoString() string { return "livestat." + s.String() }
 
 // Format keeps every fmt verb (%v, %+v, %#v, %s, %d, ...) from printing the
 // secret.
@@ -297,19 +245,15 @@ func (s SignAuthorizer) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("key", s.key),
 		slog.String("secret", "REDACTED"),
-		slog.String("placement", s.Placement.String()),
 	)
 }
 
-// formatRedacted prints v's GoString for %#v and its String for any other
-// verb, so that fmt never falls back to printing fields by reflection.
-func formatRedacted(f fmt.State, verb rune, v interface {
-	fmt.Stringer
-	fmt.GoStringer
-}) {
+// formatRedacted prints v's String for every verb, prefixed with the
+// package name for %#v, so that fmt never falls back to printing fields by
+// reflection. It is the Format method of each type holding a secret.
+func formatRedacted(f fmt.State, verb rune, v fmt.Stringer) {
 	if verb == 'v' && f.Flag('#') {
-		io.WriteString(f, v.GoString())
-		return
+		io.WriteString(f, "livestat.")
 	}
 	io.WriteString(f, v.String())
 }

@@ -40,30 +40,48 @@ const (
 	sign1700000001123 = "8134e53b3a6ed293615d380416f5477d"
 )
 
+// placed is a RequestAuthorizerFunc putting what SignAuthorizer computes
+// for 1700000000123 under other names or in another place, as an
+// authorizer for another gateway scheme would.
+func placed(where, keyF, timeF, signF string) RequestAuthorizer {
+	return RequestAuthorizerFunc(func(_ context.Context, r *AuthRequest) error {
+		switch where {
+		case "header":
+			r.Header.Set(keyF, testAppKey)
+			r.Header.Set(timeF, "1700000000123")
+			r.Header.Set(signF, sign1700000000123)
+		case "query":
+			r.Query.Set(keyF, testAppKey)
+			r.Query.Set(timeF, "1700000000123")
+			r.Query.Set(signF, sign1700000000123)
+		case "body":
+			r.SetBodyField(keyF, testAppKey)
+			r.SetBodyField(timeF, int64(1700000000123))
+			r.SetBodyField(signF, sign1700000000123)
+		}
+		return nil
+	})
+}
+
 func TestSignAuthorizerPlacement(t *testing.T) {
+	sign := NewSignAuthorizer(testAppKey, testSecret)
+	sign.Now = fixedClock(1700000000123)
 	tests := []struct {
-		name  string
-		setup func(a *SignAuthorizer)
+		name string
+		auth RequestAuthorizer
 		// where the three values are expected, under which names
-		where                  AuthPlacement
+		where                  string
 		keyF, timeF, signField string
 	}{
-		{"default: headers", func(*SignAuthorizer) {}, AuthInHeader, "key", "timestamp", "sign"},
-		{"query", func(a *SignAuthorizer) { a.Placement = AuthInQuery }, AuthInQuery, "key", "timestamp", "sign"},
-		{"body", func(a *SignAuthorizer) { a.Placement = AuthInBody }, AuthInBody, "key", "timestamp", "sign"},
-		{"custom header names", func(a *SignAuthorizer) {
-			a.KeyField, a.TimestampField, a.SignField = "X-App-Key", "X-Timestamp", "X-Sign"
-		}, AuthInHeader, "X-App-Key", "X-Timestamp", "X-Sign"},
-		{"custom body names", func(a *SignAuthorizer) {
-			a.Placement, a.KeyField, a.TimestampField, a.SignField = AuthInBody, "appkey", "ts", "signature"
-		}, AuthInBody, "appkey", "ts", "signature"},
+		{"SignAuthorizer: headers", sign, "header", "key", "timestamp", "sign"},
+		{"query", placed("query", "key", "timestamp", "sign"), "query", "key", "timestamp", "sign"},
+		{"body", placed("body", "key", "timestamp", "sign"), "body", "key", "timestamp", "sign"},
+		{"custom header names", placed("header", "X-App-Key", "X-Timestamp", "X-Sign"), "header", "X-App-Key", "X-Timestamp", "X-Sign"},
+		{"custom body names", placed("body", "appkey", "ts", "signature"), "body", "appkey", "ts", "signature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := NewSignAuthorizer(testAppKey, testSecret)
-			a.Now = fixedClock(1700000000123)
-			tt.setup(a)
-			c, mt := newNuoyunClient(t, WithNuoyunAuth(a))
+			c, mt := newNuoyunClient(t, WithNuoyunAuth(tt.auth))
 			f := serveNuoyun(mt, 3)
 			_, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
 			require.NoError(t, err)
@@ -72,19 +90,19 @@ func TestSignAuthorizerPlacement(t *testing.T) {
 			body := f.requestBodies()[0]
 			var got [3]any
 			switch tt.where {
-			case AuthInHeader:
+			case "header":
 				got = [3]any{h.Get(tt.keyF), h.Get(tt.timeF), h.Get(tt.signField)}
 				assert.NotContains(t, body, tt.keyF)
-			case AuthInQuery:
+			case "query":
 				assert.Empty(t, h.Get(tt.signField))
 				got = [3]any{query.Get(tt.keyF), query.Get(tt.timeF), query.Get(tt.signField)}
-			case AuthInBody:
+			case "body":
 				got = [3]any{body[tt.keyF], body[tt.timeF], body[tt.signField]}
 				assert.Equal(t, 1.0, body["page"], "the request's own fields are kept")
 				assert.Equal(t, 10.0, body["page_size"])
 			}
 			want := [3]any{testAppKey, "1700000000123", sign1700000000123}
-			if tt.where == AuthInBody {
+			if tt.where == "body" {
 				want[1] = 1700000000123.0 // a JSON number in the body
 			}
 			assert.Equal(t, want, got)
@@ -154,7 +172,7 @@ func TestAuthorizerErrorStopsTheRequest(t *testing.T) {
 
 func TestAuthorizersNeverPrintSecrets(t *testing.T) {
 	sa := NewSignAuthorizer(testAppKey, testSecret)
-	sa.Placement = AuthInQuery
+	_ = sa // the sign goes in the headers (SignAuthorizer has no other placement)
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+testSecret)
 	sh := NewStaticHeaders(h)

@@ -166,7 +166,7 @@ func (b *baseline) nuoyunDurations(ctx context.Context, visit func(*UserDuration
 	for page := 1; ; page++ {
 		req.Page = page
 		var p UserDurationPage
-		if err := b.do(ctx, http.MethodPost, pathUserDurations, req, &p); err != nil {
+		if err := b.do(ctx, http.MethodPost, EndpointNuoyunUserDurations.Path(), req, &p); err != nil {
 			return n, err
 		}
 		if p.Code != 200 {

@@ -292,7 +292,7 @@ func benchNuoyunPages(tb testing.TB, total, size int) *benchPages {
 	}
 	head := []byte(`{"code":200,"msg":"Success","data":{"total":` + strconv.Itoa(total) + `,"list":[`)
 	return &benchPages{
-		path: pathUserDurations, pages: pages, cursor: numberCursor,
+		path: EndpointNuoyunUserDurations.Path(), pages: pages, cursor: numberCursor,
 		render: func(dst []byte, n, last int) []byte {
 			count := min(size, total-(n-1)*size)
 			dst = append(dst, head...)

@@ -3,8 +3,6 @@ package livestat
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,10 +22,8 @@ import (
 // Version is the livestat release, sent in the User-Agent header.
 const Version = "0.1.0"
 
-// Default endpoints and limits.
+// Default limits.
 const (
-	DefaultWeComBaseURL  = "https://qyapi.weixin.qq.com"
-	DefaultNuoyunBaseURL = "https://gateway.nuoyunapi.com"
 	// DefaultTimeout bounds one HTTP attempt; the caller's context bounds
 	// the whole call, retries included.
 	DefaultTimeout = 30 * time.Second
@@ -50,95 +46,45 @@ type Client struct {
 	// Nuoyun is Nuoyun (诺云直播) viewer durations:
 	// getAccountUserDurationList.
 	Nuoyun *NuoyunService
+	// WeCom reaches any WeCom cgi-bin endpoint, wrapped or not, with the
+	// token, errcode, retry and redaction rules of the wrapped ones: see
+	// WeComService.Do.
+	WeCom *WeComService
 
-	cfg    config
-	rc     *resty.Client
-	tokens *CachingTokenSource // nil when WeCom is not configured
-	bufs   replyBuffers
-	// nuoyunLimiter paces every Nuoyun attempt of this Client, whichever
-	// goroutine makes it; nil when the client-side limit is off.
-	nuoyunLimiter Limiter
+	cfg  config
+	rc   *resty.Client
+	bufs replyBuffers
+	// The vendors' state, set up by their files: the token cache
+	// (wecom.go) and the rate limiter (nuoyun.go).
+	tokens  *CachingTokenSource // nil when no credentials are configured
+	limiter Limiter             // nil when the client-side limit is off
 }
 
 // config is what the Options set. NewClient validates it as a whole.
 type config struct {
-	corpID, appID string
-	// corpSecret is held in a closure, which fmt prints as an address:
-	// printing a Client or config by value cannot show the secret.
-	corpSecret            func() string
-	tokenSource           TokenSource
-	tokenStore            TokenStore
-	refreshMargin         time.Duration
-	refreshMarginSet      bool
-	wecomBase, nuoyunBase string
-	httpClient            *http.Client
-	middleware            []func(http.RoundTripper) http.RoundTripper
-	timeout               time.Duration
-	logger                *slog.Logger
-	retry                 RetryPolicy
-	maxPages              int
-	maxBody               int64
-	allowInsecure         bool
+	wecomConfig  // wecom.go
+	nuoyunConfig // nuoyun.go
 
-	// Nuoyun (see nuoyun.go and auth.go).
-	nuoyunAuth    RequestAuthorizer
-	nuoyunRateN   int
-	nuoyunRatePer time.Duration
-	nuoyunWorkers int
-	nuoyunLimiter Limiter
+	httpClient    *http.Client
+	middleware    []func(http.RoundTripper) http.RoundTripper
+	timeout       time.Duration
+	logger        *slog.Logger
+	retry         RetryPolicy
+	maxPages      int
+	maxBody       int64
+	allowInsecure bool
 }
 
 // An Option configures a Client.
 type Option func(*config)
-
-// WithWeComApp authenticates WeCom calls as a self-built app: gettoken with
-// the corp ID and the app's own secret. Since 2023-12-01 the system-app
-// (通讯录/直播) secret may no longer call these APIs.
-func WithWeComApp(corpID, appSecret string) Option {
-	return func(c *config) {
-		c.corpID, c.corpSecret = corpID, func() string { return appSecret }
-	}
-}
-
-// WithAppID names the app (its agent ID, say) in the token cache key. Tokens
-// are keyed by corp ID and app, so two apps of one corp never share one.
-// Without it, the app part of the key is a one-way hash of the secret.
-// With WithTokenSource it names the corp and app together, and it is
-// required when the token store is shared (WithTokenStore).
-func WithAppID(appID string) Option { return func(c *config) { c.appID = appID } }
-
-// WithTokenSource supplies WeCom tokens from elsewhere: third-party and
-// 代开发 apps, or a token service of your own. livestat caches what it
-// returns; a *CachingTokenSource is used as it is.
-func WithTokenSource(ts TokenSource) Option { return func(c *config) { c.tokenSource = ts } }
-
-// WithTokenStore shares cached tokens through store (default: in process).
-func WithTokenStore(store TokenStore) Option { return func(c *config) { c.tokenStore = store } }
-
-// WithRefreshMargin sets how long before expiry a token is replaced
-// (default DefaultRefreshMargin). Zero refreshes only once a token has
-// expired. A margin longer than half a token's lifetime is cut to half of
-// it, so a 2 h token is always used for its first hour: no margin makes
-// every call a gettoken.
-func WithRefreshMargin(d time.Duration) Option {
-	return func(c *config) { c.refreshMargin, c.refreshMarginSet = d, true }
-}
-
-// WithWeComBaseURL sets the WeCom scheme and host (default
-// DefaultWeComBaseURL). livestat appends /cgi-bin/...
-func WithWeComBaseURL(u string) Option { return func(c *config) { c.wecomBase = u } }
-
-// WithNuoyunBaseURL sets the Nuoyun gateway scheme and host (default
-// DefaultNuoyunBaseURL).
-func WithNuoyunBaseURL(u string) Option { return func(c *config) { c.nuoyunBase = u } }
 
 // WithHTTPClient sends requests through hc: for proxies, TLS settings,
 // httpmock. livestat copies *hc and never modifies the original. Redirects
 // are not followed unless hc has its own CheckRedirect.
 //
 // hc's Transport is the bottom of livestat's stack: it sees every request
-// as sent, credentials included (the WeCom access_token and corpsecret in
-// the query, whatever the Nuoyun RequestAuthorizer adds). Install tracing,
+// as sent, credentials included (an access_token and corpsecret in the
+// query, whatever a RequestAuthorizer adds). Install tracing,
 // logging and metrics with WithMiddleware instead, which sees them
 // REDACTED.
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
@@ -221,16 +167,12 @@ func DefaultRetryPolicy() RetryPolicy {
 // first invalid setting. It sends no request.
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{
-		wecomBase:  DefaultWeComBaseURL,
-		nuoyunBase: DefaultNuoyunBaseURL,
-		timeout:    DefaultTimeout,
-		retry:      DefaultRetryPolicy(),
-		maxPages:   DefaultMaxPages,
-		maxBody:    DefaultMaxResponseBytes,
-
-		nuoyunRateN:   DefaultNuoyunRateLimit,
-		nuoyunRatePer: DefaultNuoyunRatePeriod,
-		nuoyunWorkers: DefaultNuoyunWorkers,
+		wecomConfig:  defaultWeComConfig(),
+		nuoyunConfig: defaultNuoyunConfig(),
+		timeout:      DefaultTimeout,
+		retry:        DefaultRetryPolicy(),
+		maxPages:     DefaultMaxPages,
+		maxBody:      DefaultMaxResponseBytes,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -273,74 +215,16 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.Living = &LivingService{c: c}
 	c.School = &SchoolService{c: c}
 	c.Nuoyun = &NuoyunService{c: c}
-	c.nuoyunLimiter = cfg.newNuoyunLimiter()
-
-	switch {
-	case cfg.tokenSource != nil:
-		if cts, ok := cfg.tokenSource.(*CachingTokenSource); ok {
-			c.tokens = cts
-		} else {
-			c.tokens = NewCachingTokenSource(cfg.tokenSource, c.cachingOptions("wecom:custom:"+cfg.appID))
-		}
-	case cfg.corpID != "":
-		c.tokens = NewCachingTokenSource(&gettokenSource{c: c}, c.cachingOptions("wecom:"+cfg.corpID+":"+cfg.appKey()))
-	}
+	c.WeCom = &WeComService{c: c}
+	c.limiter = cfg.newNuoyunLimiter()
+	c.tokens = c.newTokens()
 	return c, nil
 }
 
-// cachingOptions configures the token cache under key, which names the
-// corp and the app.
-func (c *Client) cachingOptions(key string) CachingOptions {
-	margin := c.cfg.refreshMargin
-	if c.cfg.refreshMarginSet && margin == 0 {
-		margin = -1 // CachingOptions reads 0 as "default" and negative as zero
-	}
-	return CachingOptions{Store: c.cfg.tokenStore, Key: key, RefreshMargin: margin, Logger: c.cfg.logger}
-}
-
-// secret returns the app secret, "" when none is configured.
-func (cfg *config) secret() string {
-	if cfg.corpSecret == nil {
-		return ""
-	}
-	return cfg.corpSecret()
-}
-
-// appKey is the app part of the token cache key.
-func (cfg *config) appKey() string {
-	if cfg.appID != "" {
-		return cfg.appID
-	}
-	sum := sha256.Sum256([]byte(cfg.secret()))
-	return "s" + hex.EncodeToString(sum[:6])
-}
-
 func (cfg *config) validate() error {
-	if cfg.corpID != "" && cfg.secret() == "" {
-		return errors.New("livestat: WithWeComApp: the app secret is empty")
+	if err := cfg.validateWeCom(); err != nil {
+		return err
 	}
-	if cfg.corpID == "" && cfg.secret() != "" {
-		return errors.New("livestat: WithWeComApp: the corp ID is empty")
-	}
-	if cfg.tokenSource != nil && cfg.secret() != "" {
-		return errors.New("livestat: use WithWeComApp or WithTokenSource, not both")
-	}
-	if _, cached := cfg.tokenSource.(*CachingTokenSource); cfg.tokenSource != nil && !cached && cfg.tokenStore != nil && cfg.appID == "" {
-		// The store is shared: without a name, every custom source's
-		// token would land under one key, and one corp would get
-		// another's token.
-		return errors.New("livestat: WithTokenSource with WithTokenStore needs WithAppID to name the corp and app in the store")
-	}
-	if cfg.refreshMargin < 0 {
-		return errors.New("livestat: WithRefreshMargin: the margin must not be negative")
-	}
-	for _, b := range []struct{ name, val string }{{"WithWeComBaseURL", cfg.wecomBase}, {"WithNuoyunBaseURL", cfg.nuoyunBase}} {
-		if err := checkBaseURL(b.val, cfg.allowInsecure); err != nil {
-			return fmt.Errorf("livestat: %s: %w", b.name, err)
-		}
-	}
-	cfg.wecomBase = strings.TrimRight(cfg.wecomBase, "/")
-	cfg.nuoyunBase = strings.TrimRight(cfg.nuoyunBase, "/")
 	switch {
 	case cfg.timeout <= 0:
 		return errors.New("livestat: WithTimeout: the timeout must be positive")
@@ -356,6 +240,15 @@ func (cfg *config) validate() error {
 		return errors.New("livestat: WithMaxResponseBytes: the bound must be positive")
 	}
 	return cfg.validateNuoyun()
+}
+
+// baseURL checks a vendor's base URL, set by option, and returns it
+// without a trailing slash.
+func (cfg *config) baseURL(option, raw string) (string, error) {
+	if err := checkBaseURL(raw, cfg.allowInsecure); err != nil {
+		return "", fmt.Errorf("livestat: %s: %w", option, err)
+	}
+	return strings.TrimRight(raw, "/"), nil
 }
 
 // checkBaseURL accepts scheme://host[:port] with https, or http on a
@@ -398,24 +291,14 @@ func (discardLogger) Debugf(string, ...any) {}
 // call is one API request as the endpoint files describe it.
 type call struct {
 	vendor   Vendor
-	endpoint string // short name for errors and logs, e.g. "living/get_watch_stat"
+	endpoint Endpoint
 	method   string
 	path     string     // appended to the vendor's base URL
 	query    url.Values // no secrets: middleware sees it
 	creds    url.Values // query parameters that are credentials: added below middleware
 	body     any
-	token    bool // add the WeCom access_token
+	token    bool // authenticate with the vendor's per-call credential (an access token)
 	secret   bool // the reply holds a secret: no body snippets in errors
-}
-
-// reply is implemented by every decoded reply: it reports the vendor's
-// status code and whether it means success.
-type reply interface {
-	apiStatus() (code int, msg string, ok bool)
-	// unsetStatus sets the status code to noStatus before decoding, so
-	// that a reply without one ({} or null from a gateway) is not taken
-	// for a success with no rows.
-	unsetStatus()
 }
 
 // noStatus marks a status code the reply did not contain.
@@ -436,38 +319,40 @@ type pagedReply interface {
 
 // send performs c with retries and the one token replay, and decodes the
 // reply into a fresh *T per attempt.
-func send[T any, PT interface {
-	*T
-	reply
-}](ctx context.Context, cl *Client, c *call) (*T, error) {
-	if c.token && cl.tokens == nil {
-		return nil, &NoCredentialsError{Vendor: c.vendor, Endpoint: c.endpoint}
+func send[T any](ctx context.Context, cl *Client, c *call) (*T, error) {
+	out, err := cl.do(ctx, c, func() any { return new(T) })
+	if err != nil {
+		return nil, err
 	}
+	return out.(*T), nil
+}
+
+// do performs c with retries and the one replay after a rejected
+// credential. fresh returns the value one attempt decodes the reply into
+// (nil: the payload is dropped); do returns the one of the attempt that
+// succeeded.
+func (cl *Client) do(ctx context.Context, c *call, fresh func() any) (any, error) {
+	api := c.vendor.api()
 	pol := cl.cfg.retry
 	replayed := false
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var tok string
-		if c.token {
-			t, err := cl.tokens.Token(ctx)
-			if err != nil {
-				return nil, err
-			}
-			tok = t.AccessToken
+		cred, err := api.credential(ctx, cl, c)
+		if err != nil {
+			return nil, err
 		}
-		out := PT(new(T))
-		out.unsetStatus()
-		retryAfter, err := cl.once(ctx, c, tok, out)
+		out := fresh()
+		retryAfter, err := cl.once(ctx, api, c, cred, out)
 		if err == nil {
-			return (*T)(out), nil
+			return out, nil
 		}
-		if c.token && !replayed && errors.Is(err, ErrTokenInvalid) {
-			// The token was rejected: drop it unless someone already
-			// replaced it, and replay once with a fresh one.
+		if cred != "" && !replayed && errors.Is(err, ErrTokenInvalid) {
+			// The credential was rejected: drop it unless someone
+			// already replaced it, and replay once with a fresh one.
 			replayed = true
-			cl.tokens.Invalidate(ctx, tok)
+			api.rejected(ctx, cl, cred)
 			cl.cfg.logger.DebugContext(ctx, "livestat: token rejected; refreshing and replaying", "endpoint", c.endpoint, "error", err)
 			attempt--
 			continue
@@ -535,18 +420,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // once sends one attempt and decodes its reply into out.
-func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (retryAfter time.Duration, err error) {
-	// Per-vendor steps, taken on every attempt, retries included: a
-	// client-side rate limiter and a request authorizer (both Nuoyun only).
-	base := cl.cfg.wecomBase
-	var lim Limiter
-	var auth RequestAuthorizer
-	if c.vendor == VendorNuoyun {
-		base, lim, auth = cl.cfg.nuoyunBase, cl.nuoyunLimiter, cl.cfg.nuoyunAuth
-	}
+func (cl *Client) once(ctx context.Context, api vendorAPI, c *call, cred string, out any) (retryAfter time.Duration, err error) {
+	// The vendor's steps are taken on every attempt, retries included: its
+	// rate limiter (if any), then its credentials.
+	base := api.baseURL(&cl.cfg)
 	// Wait for the limiter before the attempt's timeout starts, so that
 	// queueing behind other goroutines does not eat into it.
-	if err := waitLimiter(ctx, lim, c); err != nil {
+	if err := waitLimiter(ctx, api.limiter(cl), c); err != nil {
 		return 0, err
 	}
 
@@ -559,14 +439,9 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	for k, vs := range c.creds {
 		cr.addQuery(k, vs...)
 	}
-	if tok != "" {
-		cr.addQuery("access_token", tok)
-	}
-	reqBody := c.body
-	if auth != nil {
-		if reqBody, err = authorize(ctx, auth, c, cr); err != nil {
-			return 0, err
-		}
+	reqBody, err := api.authorize(ctx, cl, c, cred, cr)
+	if err != nil {
+		return 0, err
 	}
 	if ctx, err = withCredentials(ctx, cr, base+c.path); err != nil {
 		return 0, err
@@ -617,7 +492,8 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 	if paged != nil {
 		paged.unsetPaging()
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	st, err := decodeReply(data, out, api.envelope())
+	if err != nil {
 		// Only a body that is not valid JSON may have been spoilt on the
 		// way; valid JSON of another shape is what the server sends, and
 		// asking again will not change it (see IsRetryable). The check
@@ -633,17 +509,16 @@ func (cl *Client) once(ctx context.Context, c *call, tok string, out reply) (ret
 		// success (PHP back ends send [] for an empty {}). json.Unmarshal
 		// still fills the other fields, so when the status it decoded says
 		// failure, that failure is the better report.
-		if code, msg, okStatus := out.apiStatus(); !okStatus && code != 0 && code != noStatus {
-			return 0, newAPIError(c.vendor, c.endpoint, code, msg, status)
+		if !st.ok && st.code != 0 && st.code != noStatus {
+			return 0, newAPIError(c.vendor, c.endpoint, st.code, st.msg, status)
 		}
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: err}
 	}
-	code, msg, ok := out.apiStatus()
-	if code == noStatus {
+	if st.code == noStatus {
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: errors.New("the reply has no status code (errcode or code)")}
 	}
-	if !ok {
-		return 0, newAPIError(c.vendor, c.endpoint, code, msg, status)
+	if !st.ok {
+		return 0, newAPIError(c.vendor, c.endpoint, st.code, st.msg, status)
 	}
 	if paged != nil {
 		if field := paged.missingPaging(); field != "" {
@@ -678,56 +553,37 @@ func parseRetryAfter(v string) time.Duration {
 	return 0
 }
 
-// WeComStatus is the errcode/errmsg pair that every WeCom reply carries.
-type WeComStatus struct {
-	ErrCode int    `json:"errcode"`
-	ErrMsg  string `json:"errmsg"`
-}
-
-func (s *WeComStatus) apiStatus() (int, string, bool) { return s.ErrCode, s.ErrMsg, s.ErrCode == 0 }
-func (s *WeComStatus) unsetStatus()                   { s.ErrCode = noStatus }
-
-// gettokenSource fetches WeCom tokens with GET /cgi-bin/gettoken.
-type gettokenSource struct{ c *Client }
-
-type gettokenReply struct {
-	WeComStatus
-	AccessToken string `json:"access_token"`
-	ExpiresIn   int64  `json:"expires_in"`
-}
-
-// apiStatus reads a reply without errcode that has a token as a success:
-// gettoken's shape before 2017, which older mocks and proxies still send.
-func (r *gettokenReply) apiStatus() (int, string, bool) {
-	if r.ErrCode == noStatus && r.AccessToken != "" {
-		return 0, r.ErrMsg, true
+// String describes the Client's configuration without its secrets.
+func (c *Client) String() string {
+	if c == nil {
+		return "Client(nil)"
 	}
-	return r.WeComStatus.apiStatus()
+	auth := "none"
+	switch {
+	case c.cfg.secret() != "":
+		auth = fmt.Sprintf("app %q of corp %q, secret REDACTED", c.cfg.appKey(), c.cfg.corpID)
+	case c.cfg.tokenSource != nil:
+		auth = "token source"
+	}
+	return fmt.Sprintf("Client{wecom: %s (%s), nuoyun: %s, timeout: %v, retry: %+v}",
+		c.cfg.wecomBase, auth, c.cfg.nuoyunBase, c.cfg.timeout, c.cfg.retry)
 }
 
-func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
-	start := time.Now()
-	r, err := send[gettokenReply](ctx, g.c, &call{
-		vendor:   VendorWeCom,
-		endpoint: "gettoken",
-		method:   http.MethodGet,
-		path:     "/cgi-bin/gettoken",
-		query:    url.Values{"corpid": {g.c.cfg.corpID}},
-		creds:    url.Values{"corpsecret": {g.c.cfg.secret()}},
-		secret:   true,
-	})
-	if err != nil {
-		return Token{}, err
-	}
-	if r.AccessToken == "" || r.ExpiresIn <= 0 {
-		return Token{}, &ResponseError{Vendor: VendorWeCom, Endpoint: "gettoken", HTTPStatus: http.StatusOK, Reason: "no access_token or expires_in in reply"}
-	}
-	// Clamp before multiplying: a huge expires_in would overflow into a
-	// token that looks expired at once, and every call would refetch it.
-	life := time.Duration(min(r.ExpiresIn, maxTokenLifeSeconds)) * time.Second
-	return Token{AccessToken: r.AccessToken, ExpiresAt: start.Add(life)}, nil
-}
+// Format keeps every fmt verb from printing the app secret.
+func (c *Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
 
-// maxTokenLifeSeconds caps the expires_in livestat believes (WeCom grants
-// 7200 s): a day, after which the token is fetched again.
-const maxTokenLifeSeconds = 24 * 3600
+// LogValue keeps log/slog from printing the app secret.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("Client(nil)")
+	}
+	attrs := []slog.Attr{
+		slog.String("wecom_base_url", c.cfg.wecomBase),
+		slog.String("nuoyun_base_url", c.cfg.nuoyunBase),
+		slog.Duration("timeout", c.cfg.timeout),
+	}
+	if c.cfg.secret() != "" {
+		attrs = append(attrs, slog.String("corp_id", c.cfg.corpID), slog.String("app", c.cfg.appKey()), slog.String("secret", "REDACTED"))
+	}
+	return slog.GroupValue(attrs...)
+}

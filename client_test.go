@@ -128,17 +128,17 @@ func TestDecodesDocumentedShapes(t *testing.T) {
 	assert.Equal(t, SchoolAbsentee{Kind: KindParent, ParentUserID: "lisi", StudentUserID: "lisi_child", PartyIDs: []int64{5}}, up.StatInfo.Parents[1])
 }
 
-func TestFlagDecoding(t *testing.T) {
+func TestIntBoolDecoding(t *testing.T) {
 	for in, want := range map[string]bool{`1`: true, `0`: false, `"1"`: true, `true`: true, `false`: false, `null`: false} {
-		var f Flag
+		var f IntBool
 		require.NoError(t, f.UnmarshalJSON([]byte(in)), in)
 		assert.Equal(t, want, bool(f), in)
 	}
-	var f Flag
+	var f IntBool
 	require.NoError(t, f.UnmarshalJSON([]byte(`2`)))
 	assert.True(t, bool(f), "a non-zero value counts as true")
 	assert.Error(t, f.UnmarshalJSON([]byte(`"yes"`)))
-	b, _ := Flag(true).MarshalJSON()
+	b, _ := IntBool(true).MarshalJSON()
 	assert.Equal(t, "1", string(b), "flags encode back to the API's 0/1")
 }
 
@@ -182,7 +182,7 @@ func TestBadRepliesBecomeClearErrors(t *testing.T) {
 			var re *ResponseError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, tc.reason, re.Reason)
-			assert.Equal(t, "living/get_watch_stat", re.Endpoint)
+			assert.Equal(t, EndpointWatchStat, re.Endpoint)
 			assert.ErrorIs(t, err, tc.is)
 			assert.Equal(t, tc.retryable, IsRetryable(err))
 			assert.Contains(t, err.Error(), "living/get_watch_stat")
@@ -205,7 +205,7 @@ func TestResponseSizeIsBounded(t *testing.T) {
 func TestAPIErrorCategories(t *testing.T) {
 	for _, tc := range []struct {
 		vendor   Vendor
-		endpoint string
+		endpoint Endpoint
 		code     int
 		status   int
 		is       error

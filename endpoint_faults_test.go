@@ -126,7 +126,7 @@ func truncated(times int) func(endpointCase, int, map[int][]byte) livestattest.F
 
 func gettokenFault(times int, f livestattest.Fault) func(endpointCase, int, map[int][]byte) livestattest.Fault {
 	return func(endpointCase, int, map[int][]byte) livestattest.Fault {
-		f.Endpoint = livestattest.GetToken
+		f.Endpoint = livestat.EndpointGetToken
 		return spoil(f, times)
 	}
 }
@@ -375,10 +375,10 @@ func (r faultRun) check(t *testing.T, out outcome, deadline time.Duration) strin
 			t.Errorf("error does not match %v: %v", is, err)
 		}
 	}
-	if pe, ok := errors.AsType[*livestat.PaginationError](err); ok && pe.Endpoint != r.ec.name {
+	if pe, ok := errors.AsType[*livestat.PaginationError](err); ok && string(pe.Endpoint) != r.ec.name {
 		t.Errorf("PaginationError.Endpoint = %q, want %q", pe.Endpoint, r.ec.name)
 	}
-	if ae, ok := errors.AsType[*livestat.APIError](err); ok && ae.Endpoint != r.ec.name && ae.Endpoint != livestat.EndpointGetToken {
+	if ae, ok := errors.AsType[*livestat.APIError](err); ok && string(ae.Endpoint) != r.ec.name && ae.Endpoint != livestat.EndpointGetToken {
 		t.Errorf("APIError.Endpoint = %q, want %q", ae.Endpoint, r.ec.name)
 	}
 	return desc

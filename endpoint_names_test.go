@@ -11,32 +11,32 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// livestattest.Endpoint values are the names livestat's errors carry: an
+// livestat.Endpoint values are the names livestat's errors carry: an
 // APIError provoked at each endpoint through the fake's faults names the
 // endpoint exactly as the fault did.
 func TestEndpointNamesAreTheErrorsEndpoints(t *testing.T) {
 	for _, tc := range []struct {
-		ep   livestattest.Endpoint
+		ep   livestat.Endpoint
 		code int
 		call func(ctx context.Context, c *livestat.Client) error
 	}{
-		{livestattest.GetToken, 40013, func(ctx context.Context, c *livestat.Client) error {
+		{livestat.EndpointGetToken, 40013, func(ctx context.Context, c *livestat.Client) error {
 			_, err := livestat.Collect(c.Living.Viewers(ctx, livestat.WatchStatRequest{LivingID: "L"}))
 			return err
 		}},
-		{livestattest.WatchStat, 48002, func(ctx context.Context, c *livestat.Client) error {
+		{livestat.EndpointWatchStat, 48002, func(ctx context.Context, c *livestat.Client) error {
 			_, err := livestat.Collect(c.Living.Viewers(ctx, livestat.WatchStatRequest{LivingID: "L"}))
 			return err
 		}},
-		{livestattest.SchoolWatchStat, 48002, func(ctx context.Context, c *livestat.Client) error {
+		{livestat.EndpointSchoolWatchStat, 48002, func(ctx context.Context, c *livestat.Client) error {
 			_, err := livestat.Collect(c.School.Watchers(ctx, livestat.SchoolStatRequest{LivingID: "S"}))
 			return err
 		}},
-		{livestattest.SchoolUnwatchStat, 48002, func(ctx context.Context, c *livestat.Client) error {
+		{livestat.EndpointSchoolUnwatchStat, 48002, func(ctx context.Context, c *livestat.Client) error {
 			_, err := livestat.Collect(c.School.Absentees(ctx, livestat.SchoolStatRequest{LivingID: "S"}))
 			return err
 		}},
-		{livestattest.NuoyunUserDurations, 400, func(ctx context.Context, c *livestat.Client) error {
+		{livestat.EndpointNuoyunUserDurations, 400, func(ctx context.Context, c *livestat.Client) error {
 			_, err := livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{}))
 			return err
 		}},
@@ -49,7 +49,7 @@ func TestEndpointNamesAreTheErrorsEndpoints(t *testing.T) {
 			ae, ok := errors.AsType[*livestat.APIError](err)
 			require.True(t, ok, "want an *APIError, got %T: %v", err, err)
 			assert.Equal(t, tc.code, ae.Code, "the fault's error")
-			assert.Equal(t, string(tc.ep), ae.Endpoint)
+			assert.Equal(t, tc.ep, ae.Endpoint)
 			assert.Equal(t, 1, srv.Calls(tc.ep))
 		})
 	}

@@ -47,7 +47,7 @@ func TestPagination(t *testing.T) {
 				assert.Len(t, srv.Requests(ec.ep), 25)
 				if !ec.numbered {
 					assert.Equal(t, 1, srv.TokensIssued(), "one token for the whole iteration")
-					assert.Equal(t, 1, srv.Calls(livestattest.GetToken))
+					assert.Equal(t, 1, srv.Calls(livestat.EndpointGetToken))
 				}
 			})
 			t.Run("resume from a saved position", func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestPagination(t *testing.T) {
 				ae, ok := errors.AsType[*livestat.APIError](errs[0])
 				require.True(t, ok, "want an *APIError, got %T: %v", errs[0], errs[0])
 				assert.Equal(t, code, ae.Code)
-				assert.Equal(t, ec.name, ae.Endpoint)
+				assert.Equal(t, ec.ep, ae.Endpoint)
 			})
 			if ec.numbered {
 				return

@@ -24,7 +24,7 @@ import (
 // data.
 type endpointCase struct {
 	name string // the endpoint, as errors name it
-	ep   livestattest.Endpoint
+	ep   livestat.Endpoint
 	// numbered: Nuoyun's page/page_size/total; otherwise a WeCom cursor
 	// and a flag that alone says whether more pages follow.
 	numbered bool
@@ -60,7 +60,7 @@ const nuoyunTableSecret = "NUOYUN-SECRET-must-never-leak-91c2"
 func endpointCases() []endpointCase {
 	return []endpointCase{
 		{
-			name: livestat.EndpointWatchStat, ep: livestattest.WatchStat,
+			name: string(livestat.EndpointWatchStat), ep: livestat.EndpointWatchStat,
 			cursor: "next_key", flag: []string{"ending"}, moreValue: 0, status: "errcode", rows: []string{"stat_info", "users"},
 			serve: func(o *livestattest.Options, ids []string, per int) {
 				rows := make([]livestat.LivingViewer, len(ids))
@@ -81,7 +81,7 @@ func endpointCases() []endpointCase {
 			},
 		},
 		{
-			name: livestat.EndpointSchoolWatchStat, ep: livestattest.SchoolWatchStat,
+			name: string(livestat.EndpointSchoolWatchStat), ep: livestat.EndpointSchoolWatchStat,
 			cursor: "next_cursor", flag: []string{"has_more"}, moreValue: 1, status: "errcode", rows: []string{"stat_info", "students"},
 			serve: func(o *livestattest.Options, ids []string, per int) {
 				rows := make([]livestat.SchoolWatcher, len(ids))
@@ -102,7 +102,7 @@ func endpointCases() []endpointCase {
 			},
 		},
 		{
-			name: livestat.EndpointSchoolUnwatchStat, ep: livestattest.SchoolUnwatchStat,
+			name: string(livestat.EndpointSchoolUnwatchStat), ep: livestat.EndpointSchoolUnwatchStat,
 			cursor: "next_cursor", flag: []string{"has_more"}, moreValue: 1, status: "errcode", rows: []string{"stat_info", "students"},
 			serve: func(o *livestattest.Options, ids []string, per int) {
 				rows := make([]livestat.SchoolAbsentee, len(ids))
@@ -123,7 +123,7 @@ func endpointCases() []endpointCase {
 			},
 		},
 		{
-			name: livestat.EndpointNuoyunUserDurations, ep: livestattest.NuoyunUserDurations, numbered: true,
+			name: string(livestat.EndpointNuoyunUserDurations), ep: livestat.EndpointNuoyunUserDurations, numbered: true,
 			flag: []string{"data", "total"}, status: "code", rows: []string{"data", "list"},
 			serve: func(o *livestattest.Options, ids []string, _ int) {
 				rows := make([]livestat.UserDuration, len(ids))

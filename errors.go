@@ -6,19 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
 	"strings"
 	"unicode/utf8"
-)
-
-// Vendor names the service behind an endpoint.
-type Vendor string
-
-// The vendors livestat talks to.
-const (
-	VendorWeCom  Vendor = "wecom"
-	VendorNuoyun Vendor = "nuoyun"
 )
 
 // Sentinel categories. Every error returned by livestat that falls into one of
@@ -63,7 +53,7 @@ var (
 // (ErrTokenInvalid, ErrRateLimited, ...) to classify it.
 type APIError struct {
 	Vendor     Vendor
-	Endpoint   string // e.g. "living/get_watch_stat"
+	Endpoint   Endpoint
 	Code       int    // WeCom errcode or Nuoyun code
 	Message    string // WeCom errmsg or Nuoyun msg, as sent
 	HTTPStatus int
@@ -78,65 +68,12 @@ type APIError struct {
 	FromIP string
 }
 
-// newAPIError returns the APIError for a failure reply, with the extras
-// WeCom appends to errmsg parsed out of it.
-func newAPIError(vendor Vendor, endpoint string, code int, msg string, httpStatus int) *APIError {
+// newAPIError returns the APIError for a failure reply, with what the
+// vendor appends to its messages parsed out of it.
+func newAPIError(vendor Vendor, endpoint Endpoint, code int, msg string, httpStatus int) *APIError {
 	e := &APIError{Vendor: vendor, Endpoint: endpoint, Code: code, Message: msg, HTTPStatus: httpStatus}
-	if vendor == VendorWeCom {
-		e.Hint = errmsgField(msg, "hint")
-		if ip, err := netip.ParseAddr(errmsgField(msg, "from ip")); err == nil {
-			e.FromIP = ip.String()
-		}
-	}
+	vendor.api().annotate(e)
 	return e
-}
-
-// errmsgField returns the value of "name: value" in a WeCom errmsg: the
-// text up to the next comma or space, or inside brackets when it starts
-// with one. It is lenient: any case, any position, spaces around the colon
-// or none; "" when name is absent.
-func errmsgField(msg, name string) string {
-	lower := asciiLower(msg) // same length as msg, so indices carry over
-	for from := 0; ; {
-		i := strings.Index(lower[from:], name)
-		if i < 0 {
-			return ""
-		}
-		i += from
-		from = i + len(name)
-		// A whole word only: "hint" in "xhint:" is not the field.
-		if i > 0 && isWordByte(lower[i-1]) {
-			continue
-		}
-		rest := strings.TrimLeft(msg[from:], " ")
-		if !strings.HasPrefix(rest, ":") {
-			continue
-		}
-		rest = strings.TrimLeft(rest[1:], " ")
-		if v, ok := strings.CutPrefix(rest, "["); ok {
-			v, _, _ = strings.Cut(v, "]")
-			return strings.TrimSpace(v)
-		}
-		if j := strings.IndexAny(rest, ", ;\t"); j >= 0 {
-			rest = rest[:j]
-		}
-		return rest
-	}
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
-}
-
-// asciiLower lowers ASCII letters only, keeping every byte offset.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // Error implements the error interface.
@@ -149,48 +86,13 @@ func (e *APIError) Is(target error) bool {
 	return target != nil && e.category() == target
 }
 
-func (e *APIError) category() error {
-	if e.Vendor == VendorWeCom {
-		if e.Endpoint == "gettoken" {
-			switch e.Code {
-			case 40001, 40013, 40091, 40056:
-				return ErrInvalidCredentials
-			}
-		}
-		switch e.Code {
-		case 40001, 40014, 42001, 41001:
-			return ErrTokenInvalid
-		case 45009, 45033:
-			return ErrRateLimited
-		case -1:
-			return ErrServerBusy
-		case 48002, 60011, 60020, 301002, 92008:
-			// 92008: this app may not operate this broadcast (one
-			// created by another app).
-			return ErrPermissionDenied
-		case 40013, 40056, 40058, 40003, 41002, 41004:
-			return ErrInvalidArgument
-		}
-		// Known without a category, so final like any code not listed:
-		// 92006 (the broadcast has started or was cancelled) and 92007
-		// (its replay cannot be deleted) answer the living write APIs.
-		return nil
-	}
-	switch {
-	case e.HTTPStatus == 429:
-		return ErrRateLimited
-	case e.HTTPStatus >= 500:
-		return ErrServerBusy
-	case e.Code >= 500 && e.Code < 600:
-		return ErrServerBusy
-	}
-	return nil
-}
+// category is the sentinel e matches: the vendor's table says.
+func (e *APIError) category() error { return e.Vendor.api().classify(e) }
 
 // ValidationError is returned before any request is sent when a request
 // parameter is invalid. It matches ErrInvalidArgument.
 type ValidationError struct {
-	Endpoint string
+	Endpoint Endpoint
 	Field    string
 	Reason   string
 }
@@ -210,7 +112,7 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalidArg
 // the request.
 type NoCredentialsError struct {
 	Vendor   Vendor
-	Endpoint string
+	Endpoint Endpoint
 }
 
 // Error implements the error interface.
@@ -232,7 +134,7 @@ func (e *NoCredentialsError) Is(target error) bool { return target == ErrNoCrede
 // (what the server meant: not retried).
 type ResponseError struct {
 	Vendor     Vendor
-	Endpoint   string
+	Endpoint   Endpoint
 	HTTPStatus int
 	Reason     string // "http status", "not json", "malformed json", "wrong shape", "too large"
 	Snippet    string
@@ -276,7 +178,7 @@ func (e *ResponseError) Is(target error) bool {
 // URL in it is redacted.
 type TransportError struct {
 	Vendor   Vendor
-	Endpoint string
+	Endpoint Endpoint
 	Err      error
 }
 
@@ -291,7 +193,7 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // PaginationError ends an iteration whose server broke the paging protocol,
 // or that reached the configured page cap. It matches ErrPagination.
 type PaginationError struct {
-	Endpoint string
+	Endpoint Endpoint
 	Page     int    // 1-based number of the page that broke the protocol
 	Cursor   string // the offending cursor, if any
 	Reason   string

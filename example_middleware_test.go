@@ -41,7 +41,7 @@ func ExampleWithMiddleware() {
 // add to the app's trusted IPs.
 func ExampleAPIError_fromIP() {
 	srv := livestattest.New(livestattest.Options{Faults: []livestattest.Fault{{
-		Endpoint: livestattest.WatchStat, ErrCode: 60020,
+		Endpoint: livestat.EndpointWatchStat, ErrCode: 60020,
 		ErrMsg: "not allow to access from your ip, hint: [1741842467591810604040261], from ip: 203.0.113.7, more info at https://open.work.weixin.qq.com/devtool/query?e=60020",
 	}}})
 	defer srv.Close()

@@ -53,20 +53,23 @@ func ExampleNuoyunService_UserDurations() {
 
 func ExampleSignAuthorizer() {
 	// Nuoyun documents sign = md5(timestamp + key + secret) for its webhook
-	// pushes, not where its gateway expects the fields: placement and names
-	// are yours to set.
+	// pushes, not where its gateway expects the fields: SignAuthorizer
+	// sends them as headers; write a RequestAuthorizerFunc for another
+	// placement.
 	a := livestat.NewSignAuthorizer("your-app-key", "your-app-secret")
-	a.Placement = livestat.AuthInQuery
-	a.KeyField = "appkey"
 	a.Now = func() time.Time { return time.UnixMilli(1700000000123) } // a fixed clock, for the example
 
 	r := &livestat.AuthRequest{Header: http.Header{}, Query: url.Values{}}
 	if err := a.AuthorizeRequest(context.Background(), r); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(r.Query.Encode())
+	for _, k := range []string{"key", "timestamp", "sign"} {
+		fmt.Printf("%s: %s\n", k, r.Header.Get(k))
+	}
 	fmt.Println(a) // the secret is never printed
 	// Output:
-	// appkey=your-app-key&sign=30f28bced2443716113f717e4d79f4f8&timestamp=1700000000123
-	// SignAuthorizer{key: "your-app-key", secret: REDACTED, placement: query, fields: appkey/timestamp/sign}
+	// key: your-app-key
+	// timestamp: 1700000000123
+	// sign: 30f28bced2443716113f717e4d79f4f8
+	// SignAuthorizer{key: "your-app-key", secret: REDACTED}
 }

@@ -90,8 +90,8 @@ func TestStudentMinutesWithLivestattest(t *testing.T) {
 		PageSize: 10, // 90 students and their parents: many pages
 		School:   map[string]livestattest.School{"L1": school},
 		Faults: []livestattest.Fault{
-			{Endpoint: livestattest.SchoolWatchStat, Call: 3, ErrCode: -1}, // busy once: livestat retries
-			{Endpoint: livestattest.SchoolWatchStat, Call: 5, ExpireToken: true},
+			{Endpoint: livestat.EndpointSchoolWatchStat, Call: 3, ErrCode: -1}, // busy once: livestat retries
+			{Endpoint: livestat.EndpointSchoolWatchStat, Call: 5, ExpireToken: true},
 		},
 	})
 
@@ -106,7 +106,7 @@ func TestStudentMinutesWithLivestattest(t *testing.T) {
 	assert.Empty(t, got, "only students who watched")
 	assert.Equal(t, 2, srv.TokensIssued(), "one refresh after the token expired")
 
-	srv.Fail(livestattest.Fault{Endpoint: livestattest.SchoolWatchStat, Call: 2, ErrCode: 48002})
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointSchoolWatchStat, Call: 2, ErrCode: 48002})
 	_, err = studentMinutes(context.Background(), srv.Client().School, "L1")
 	assert.ErrorIs(t, err, livestat.ErrPermissionDenied)
 }

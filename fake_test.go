@@ -19,9 +19,9 @@ func TestRetriedFailuresKeepEveryRowOnce(t *testing.T) {
 	viewers := livestattest.GenerateViewers(47, 1)
 	school := livestattest.GenerateSchool(40, 2)
 	durations := livestattest.GenerateDurations(47, 3)
-	faults := func(ep livestattest.Endpoint) []livestattest.Fault {
+	faults := func(ep livestat.Endpoint) []livestattest.Fault {
 		busy := -1 // WeCom's "system busy"
-		if ep == livestattest.NuoyunUserDurations {
+		if ep == livestat.EndpointNuoyunUserDurations {
 			busy = 500
 		}
 		return []livestattest.Fault{
@@ -33,22 +33,22 @@ func TestRetriedFailuresKeepEveryRowOnce(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, tc := range []struct {
-		ep   livestattest.Endpoint
+		ep   livestat.Endpoint
 		read func(c *livestat.Client) (got, want any, err error)
 	}{
-		{livestattest.WatchStat, func(c *livestat.Client) (any, any, error) {
+		{livestat.EndpointWatchStat, func(c *livestat.Client) (any, any, error) {
 			got, err := livestat.Collect(c.Living.Viewers(ctx, livestat.WatchStatRequest{LivingID: "L"}))
 			return got, viewers, err
 		}},
-		{livestattest.SchoolWatchStat, func(c *livestat.Client) (any, any, error) {
+		{livestat.EndpointSchoolWatchStat, func(c *livestat.Client) (any, any, error) {
 			got, err := livestat.Collect(c.School.Watchers(ctx, livestat.SchoolStatRequest{LivingID: "S"}))
 			return got, school.Watchers, err
 		}},
-		{livestattest.SchoolUnwatchStat, func(c *livestat.Client) (any, any, error) {
+		{livestat.EndpointSchoolUnwatchStat, func(c *livestat.Client) (any, any, error) {
 			got, err := livestat.Collect(c.School.Absentees(ctx, livestat.SchoolStatRequest{LivingID: "S"}))
 			return got, school.Absentees, err
 		}},
-		{livestattest.NuoyunUserDurations, func(c *livestat.Client) (any, any, error) {
+		{livestat.EndpointNuoyunUserDurations, func(c *livestat.Client) (any, any, error) {
 			got, err := livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{PageSize: 5}))
 			return got, durations, err
 		}},
@@ -76,7 +76,7 @@ func TestConcurrentIterationsRefreshTheTokenOnce(t *testing.T) {
 	srv := livestattest.NewServer(t, livestattest.Options{
 		PageSize: 5,
 		School:   map[string]livestattest.School{"S": school},
-		Faults:   []livestattest.Fault{{Endpoint: livestattest.SchoolWatchStat, Call: 10, ExpireToken: true}},
+		Faults:   []livestattest.Fault{{Endpoint: livestat.EndpointSchoolWatchStat, Call: 10, ExpireToken: true}},
 	})
 	c := srv.Client()
 	const workers = 8
@@ -93,5 +93,5 @@ func TestConcurrentIterationsRefreshTheTokenOnce(t *testing.T) {
 		require.NoError(t, errs[i])
 		assert.ElementsMatch(t, school.Watchers, results[i])
 	}
-	assert.Equal(t, 2, srv.Calls(livestattest.GetToken), "one gettoken at the start, one after the expiry")
+	assert.Equal(t, 2, srv.Calls(livestat.EndpointGetToken), "one gettoken at the start, one after the expiry")
 }

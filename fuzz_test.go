@@ -76,7 +76,7 @@ func (s *fuzzServer) set(status uint16, retryAfter string, body []byte) {
 // checkCallResult holds for every single call: a result or a typed error,
 // never both, never neither; an error names the endpoint, shows no secret
 // and carries only a short printable snippet of the body.
-func checkCallResult(t *testing.T, endpoint string, ok bool, err error) {
+func checkCallResult(t *testing.T, endpoint Endpoint, ok bool, err error) {
 	t.Helper()
 	if ok == (err != nil) {
 		t.Fatalf("result present = %v with error %v", ok, err)
@@ -97,7 +97,7 @@ func checkCallResult(t *testing.T, endpoint string, ok bool, err error) {
 	if strings.Contains(msg, testSecret) || strings.Contains(msg, testToken) {
 		t.Fatalf("error leaks a secret: %s", msg)
 	}
-	if !strings.Contains(msg, endpoint) {
+	if !strings.Contains(msg, string(endpoint)) {
 		t.Fatalf("error does not name %s: %s", endpoint, msg)
 	}
 	if re != nil && (len(re.Snippet) > 120 || !utf8.ValidString(re.Snippet)) {
@@ -111,7 +111,7 @@ func checkCallResult(t *testing.T, endpoint string, ok bool, err error) {
 // fuzzDecoder runs one endpoint's decoder over fuzzed replies. call makes
 // one request and checks what only that endpoint knows about its result.
 // paging is the JSON path of the endpoint's paging field, nil for none.
-func fuzzDecoder(f *testing.F, endpoint string, paging []string, call func(t *testing.T, ctx context.Context, c *Client) (bool, error)) {
+func fuzzDecoder(f *testing.F, endpoint Endpoint, paging []string, call func(t *testing.T, ctx context.Context, c *Client) (bool, error)) {
 	s := newFuzzServer(f)
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
 		s.set(status, retryAfter, body)
@@ -208,7 +208,7 @@ func skipRest(d *json.Decoder, delim json.Delim, isDelim bool) error {
 }
 
 func FuzzDecodeWatchStat(f *testing.F) {
-	fuzzDecoder(f, epWatchStat, []string{"ending"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
+	fuzzDecoder(f, EndpointWatchStat, []string{"ending"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
 		p, err := c.Living.GetWatchStat(ctx, WatchStatRequest{LivingID: "L1"})
 		if p != nil {
 			if p.ErrCode != 0 {
@@ -230,7 +230,7 @@ func FuzzDecodeWatchStat(f *testing.F) {
 }
 
 func FuzzDecodeSchoolWatchStat(f *testing.F) {
-	fuzzDecoder(f, epSchoolWatch, []string{"has_more"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
+	fuzzDecoder(f, EndpointSchoolWatchStat, []string{"has_more"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
 		p, err := c.School.GetWatchStatV2(ctx, SchoolStatRequest{LivingID: "L1"})
 		if p != nil {
 			for kind, rows := range map[ViewerKind][]SchoolWatcher{KindStudent: p.StatInfo.Students, KindParent: p.StatInfo.Parents, KindVisitor: p.StatInfo.Visitors} {
@@ -246,7 +246,7 @@ func FuzzDecodeSchoolWatchStat(f *testing.F) {
 }
 
 func FuzzDecodeSchoolUnwatchStat(f *testing.F) {
-	fuzzDecoder(f, epSchoolUnwatch, []string{"has_more"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
+	fuzzDecoder(f, EndpointSchoolUnwatchStat, []string{"has_more"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
 		p, err := c.School.GetUnwatchStatV2(ctx, SchoolStatRequest{LivingID: "L1"})
 		if p != nil {
 			for kind, rows := range map[ViewerKind][]SchoolAbsentee{KindStudent: p.StatInfo.Students, KindParent: p.StatInfo.Parents} {
@@ -262,7 +262,7 @@ func FuzzDecodeSchoolUnwatchStat(f *testing.F) {
 }
 
 func FuzzDecodeUserDurations(f *testing.F) {
-	fuzzDecoder(f, epUserDurations, []string{"data", "total"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
+	fuzzDecoder(f, EndpointNuoyunUserDurations, []string{"data", "total"}, func(t *testing.T, ctx context.Context, c *Client) (bool, error) {
 		p, err := c.Nuoyun.GetUserDurations(ctx, UserDurationRequest{Page: 2, PageSize: 10})
 		if p != nil {
 			if p.Code != 200 || p.Page != 2 || p.PageSize != 10 {
@@ -515,12 +515,14 @@ func FuzzPagerReadAhead(f *testing.F) {
 				}
 				return get(n), nil
 			},
-			next:     func(n int, pg *fuzzPage) (int, bool) { return n + 1, pg.more },
-			rows:     fuzzRows(pages),
-			onPage:   fuzzOnPage,
-			at:       func(n int) int { return n },
-			count:    func(*fuzzPage) int { return int(count % 24) },
-			workers:  1 + int(workers%5),
+			next:   func(n int, pg *fuzzPage) (int, bool) { return n + 1, pg.more },
+			rows:   fuzzRows(pages),
+			onPage: fuzzOnPage,
+			readAhead: &readAheadPlan[int, *fuzzPage]{
+				at:      func(n int) int { return n },
+				count:   func(*fuzzPage) int { return int(count % 24) },
+				workers: 1 + int(workers%5),
+			},
 			maxPages: maxPages,
 		}
 		var got []fuzzRow

@@ -9,6 +9,17 @@ import (
 // LivingService calls WeCom corp living (直播) statistics.
 type LivingService struct{ c *Client }
 
+// EndpointWatchStat is living/get_watch_stat (获取直播观看明细).
+const EndpointWatchStat Endpoint = "living/get_watch_stat"
+
+func livingEndpoints(e Endpoint) (endpointInfo, bool) {
+	switch e {
+	case EndpointWatchStat:
+		return endpointInfo{VendorWeCom, http.MethodPost, "/cgi-bin/living/get_watch_stat", "https://developer.work.weixin.qq.com/document/path/96836"}, true
+	}
+	return endpointInfo{}, false
+}
+
 // WatchStatRequest asks for one page of living/get_watch_stat.
 type WatchStatRequest struct {
 	// LivingID is the broadcast; required.
@@ -18,9 +29,11 @@ type WatchStatRequest struct {
 	NextKey string `json:"next_key,omitempty"`
 }
 
+func (r *WatchStatRequest) validate(ep Endpoint) error { return requireLivingID(ep, r.LivingID) }
+
 // WatchStatPage is one reply of living/get_watch_stat.
 type WatchStatPage struct {
-	WeComStatus
+	wecomStatus
 	// Ending is 1 on the last page, 0 when more follow. Use More. A reply
 	// without it is an error, not the last page.
 	Ending int `json:"ending"`
@@ -67,8 +80,8 @@ type LivingViewer struct {
 	Type           ExternalUserType `json:"type,omitempty"`
 	Name           string           `json:"name,omitempty"`
 	WatchTime      Seconds          `json:"watch_time"`
-	IsComment      Flag             `json:"is_comment"`
-	IsMic          Flag             `json:"is_mic"`
+	IsComment      IntBool          `json:"is_comment"`
+	IsMic          IntBool          `json:"is_mic"`
 	// InvitorUserID is the corp member whose card or QR code brought the
 	// viewer in; InvitorExternalUserID an external inviter. Only for
 	// "推广产品" broadcasts.
@@ -84,12 +97,12 @@ func (v *LivingViewer) ID() string {
 	return v.UserID
 }
 
-const epWatchStat = "living/get_watch_stat"
-
 // GetWatchStat fetches one page of a broadcast's viewers (POST
-// /cgi-bin/living/get_watch_stat). Rows are tagged with their Kind.
+// /cgi-bin/living/get_watch_stat, 获取直播观看明细:
+// https://developer.work.weixin.qq.com/document/path/96836). Rows are
+// tagged with their Kind.
 func (s *LivingService) GetWatchStat(ctx context.Context, req WatchStatRequest) (*WatchStatPage, error) {
-	p, err := wecomStat[WatchStatPage](ctx, s.c, epWatchStat, req.LivingID, &req)
+	p, err := wecomCall[WatchStatPage](ctx, s.c, EndpointWatchStat, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +117,7 @@ func (s *LivingService) GetWatchStat(ctx context.Context, req WatchStatRequest) 
 
 func (s *LivingService) pager(req WatchStatRequest) pager[string, *WatchStatPage, LivingViewer] {
 	return pager[string, *WatchStatPage, LivingViewer]{
-		endpoint: epWatchStat,
+		endpoint: EndpointWatchStat,
 		start:    req.NextKey,
 		fetch: func(ctx context.Context, cursor string) (*WatchStatPage, error) {
 			r := req
@@ -119,7 +132,9 @@ func (s *LivingService) pager(req WatchStatRequest) pager[string, *WatchStatPage
 	}
 }
 
-// WatchStatPages iterates over the pages of a broadcast's viewers, starting
+// WatchStatPages iterates over the pages of a broadcast's viewers
+// (living/get_watch_stat:
+// https://developer.work.weixin.qq.com/document/path/96836), starting
 // at req.NextKey. An invalid request yields its ValidationError without
 // sending anything. Save each page's NextKey after you have processed it to
 // resume later from there.
@@ -127,26 +142,11 @@ func (s *LivingService) WatchStatPages(ctx context.Context, req WatchStatRequest
 	return s.pager(req).pages(ctx)
 }
 
-// Viewers iterates over every viewer of a broadcast, corp members first on
+// Viewers iterates over every viewer of a broadcast (living/get_watch_stat:
+// https://developer.work.weixin.qq.com/document/path/96836), corp members first on
 // each page, then external contacts, without exposing cursors.
 func (s *LivingService) Viewers(ctx context.Context, req WatchStatRequest) iter.Seq2[LivingViewer, error] {
 	return s.pager(req).items(ctx)
-}
-
-// wecomStat sends one page request of a WeCom living statistics endpoint
-// (POST /cgi-bin/<endpoint>). The three share the rule that livingid is
-// required, checked before anything is sent.
-func wecomStat[P any, PP interface {
-	*P
-	reply
-}](ctx context.Context, c *Client, endpoint, livingID string, body any) (*P, error) {
-	if livingID == "" {
-		return nil, &ValidationError{Endpoint: endpoint, Field: "LivingID", Reason: "must not be empty"}
-	}
-	return send[P, PP](ctx, c, &call{
-		vendor: VendorWeCom, endpoint: endpoint, method: http.MethodPost,
-		path: "/cgi-bin/" + endpoint, body: body, token: true,
-	})
 }
 
 // yieldAll pushes rows to yield until it returns false.

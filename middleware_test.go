@@ -96,11 +96,29 @@ func mwSign() string {
 	return hex.EncodeToString(sum[:])
 }
 
-func newSign(p livestat.AuthPlacement) *livestat.SignAuthorizer {
+func newSign() *livestat.SignAuthorizer {
 	a := livestat.NewSignAuthorizer(mwNuoyunKey, mwNuoyunSecret)
-	a.Placement = p
 	a.Now = func() time.Time { return time.UnixMilli(mwClockMillis) }
 	return a
+}
+
+// placedSign is an authorizer of the same key, timestamp and sign placed
+// in the query or the body (a RequestAuthorizerFunc, as for a gateway
+// scheme SignAuthorizer does not cover).
+func placedSign(where string) livestat.RequestAuthorizer {
+	return livestat.RequestAuthorizerFunc(func(_ context.Context, r *livestat.AuthRequest) error {
+		ts := strconv.FormatInt(mwClockMillis, 10)
+		if where == "query" {
+			r.Query.Set("key", mwNuoyunKey)
+			r.Query.Set("timestamp", ts)
+			r.Query.Set("sign", mwSign())
+			return nil
+		}
+		r.SetBodyField("key", mwNuoyunKey)
+		r.SetBodyField("timestamp", int64(mwClockMillis))
+		r.SetBodyField("sign", mwSign())
+		return nil
+	})
 }
 
 // A middleware installed with WithMiddleware (tracing, logging, metrics)
@@ -125,11 +143,11 @@ func TestMiddlewareNeverSeesCredentials(t *testing.T) {
 		want arrival
 	}{
 		{"wecom", nil, wecomSecrets, arrival{}},
-		{"nuoyun SignAuthorizer in headers", newSign(livestat.AuthInHeader), nuoyunSecrets,
+		{"nuoyun SignAuthorizer in headers", newSign(), nuoyunSecrets,
 			arrival{header: map[string]string{"key": mwNuoyunKey, "timestamp": strconv.FormatInt(mwClockMillis, 10), "sign": sign}}},
-		{"nuoyun SignAuthorizer in the query", newSign(livestat.AuthInQuery), nuoyunSecrets,
+		{"nuoyun authorizer in the query", placedSign("query"), nuoyunSecrets,
 			arrival{query: map[string]string{"key": mwNuoyunKey, "timestamp": strconv.FormatInt(mwClockMillis, 10), "sign": sign}}},
-		{"nuoyun SignAuthorizer in the body", newSign(livestat.AuthInBody), nuoyunSecrets,
+		{"nuoyun authorizer in the body", placedSign("body"), nuoyunSecrets,
 			arrival{body: map[string]string{"key": `"` + mwNuoyunKey + `"`, "timestamp": strconv.FormatInt(mwClockMillis, 10), "sign": `"` + sign + `"`}}},
 		{"nuoyun StaticHeaders", livestat.NewStaticHeaders(http.Header{"X-Api-Key": {mwAPIKey}}), []string{mwAPIKey},
 			arrival{header: map[string]string{"X-Api-Key": mwAPIKey}}},
@@ -154,8 +172,8 @@ func TestMiddlewareNeverSeesCredentials(t *testing.T) {
 			if tc.auth == nil {
 				// A retried page and a rejected token's replay, besides
 				// gettoken and the pages.
-				srv.Fail(livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 2, HTTPStatus: 502})
-				srv.Fail(livestattest.Fault{Endpoint: livestattest.SchoolWatchStat, Call: 2, ExpireToken: true})
+				srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 2, HTTPStatus: 502})
+				srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointSchoolWatchStat, Call: 2, ExpireToken: true})
 				viewers, err := livestat.Collect(c.Living.Viewers(ctx, livestat.WatchStatRequest{LivingID: "L"}))
 				require.NoError(t, err)
 				assert.Len(t, viewers, rows)
@@ -165,9 +183,9 @@ func TestMiddlewareNeverSeesCredentials(t *testing.T) {
 				_, err = livestat.Collect(c.School.Absentees(ctx, livestat.SchoolStatRequest{LivingID: "S"}))
 				require.NoError(t, err)
 				assert.Equal(t, 2, srv.TokensIssued(), "the replay fetched a second token")
-				assert.Greater(t, srv.Calls(livestattest.WatchStat), 1)
+				assert.Greater(t, srv.Calls(livestat.EndpointWatchStat), 1)
 			} else {
-				srv.Fail(livestattest.Fault{Endpoint: livestattest.NuoyunUserDurations, Call: 2, HTTPStatus: 503})
+				srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointNuoyunUserDurations, Call: 2, HTTPStatus: 503})
 				got, err := livestat.Collect(c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{PageSize: 2}))
 				require.NoError(t, err)
 				assert.Len(t, got, rows)
@@ -193,10 +211,10 @@ func TestMiddlewareNeverSeesCredentials(t *testing.T) {
 					}
 				}
 				// The server got the real ones.
-				for _, r := range srv.Requests(livestattest.GetToken) {
+				for _, r := range srv.Requests(livestat.EndpointGetToken) {
 					assert.Equal(t, mwCorpSecret, r.Query.Get("corpsecret"))
 				}
-				for _, ep := range []livestattest.Endpoint{livestattest.WatchStat, livestattest.SchoolWatchStat, livestattest.SchoolUnwatchStat} {
+				for _, ep := range []livestat.Endpoint{livestat.EndpointWatchStat, livestat.EndpointSchoolWatchStat, livestat.EndpointSchoolUnwatchStat} {
 					for _, r := range srv.Requests(ep) {
 						assert.Regexp(t, issuedToken, r.Query.Get("access_token"))
 					}
@@ -217,7 +235,7 @@ func TestMiddlewareNeverSeesCredentials(t *testing.T) {
 				}
 				assert.Contains(t, s.body, `"page_size":2`, "the request's own fields are visible")
 			}
-			arrived := srv.Requests(livestattest.NuoyunUserDurations)
+			arrived := srv.Requests(livestat.EndpointNuoyunUserDurations)
 			require.NotEmpty(t, arrived)
 			for _, r := range arrived {
 				for name, v := range tc.want.header {

@@ -2,17 +2,24 @@ package livestat
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
-	"iter"
-	"math"
-	"net/http"
 	"time"
 
 	"golang.org/x/time/rate"
 )
+
+// This file holds what is Nuoyun's (诺云直播) in livestat: its options, its
+// envelope (code/msg/data), its codes, the client-side rate limiter and the
+// request authorizer step. The endpoint is in nuoyun_durations.go, its
+// snapshot bookkeeping in nuoyun_repeats.go, its lenient value types in
+// nuoyun_types.go.
+
+// VendorNuoyun is Nuoyun (诺云直播).
+const VendorNuoyun Vendor = "nuoyun"
+
+// DefaultNuoyunBaseURL is the Nuoyun API gateway.
+const DefaultNuoyunBaseURL = "https://gateway.nuoyunapi.com"
 
 // Nuoyun defaults.
 const (
@@ -24,10 +31,30 @@ const (
 	// DefaultNuoyunWorkers is how many pages an iteration fetches at once
 	// once the first page has told how many there are.
 	DefaultNuoyunWorkers = 4
-	// MaxNuoyunPageSize is the largest page the API serves, and the page
-	// size iterators use unless told otherwise.
-	MaxNuoyunPageSize = 500
 )
+
+// nuoyunConfig is what the Nuoyun options set.
+type nuoyunConfig struct {
+	nuoyunBase    string
+	nuoyunAuth    RequestAuthorizer
+	nuoyunRateN   int
+	nuoyunRatePer time.Duration
+	nuoyunWorkers int
+	nuoyunLimiter Limiter
+}
+
+func defaultNuoyunConfig() nuoyunConfig {
+	return nuoyunConfig{
+		nuoyunBase:    DefaultNuoyunBaseURL,
+		nuoyunRateN:   DefaultNuoyunRateLimit,
+		nuoyunRatePer: DefaultNuoyunRatePeriod,
+		nuoyunWorkers: DefaultNuoyunWorkers,
+	}
+}
+
+// WithNuoyunBaseURL sets the Nuoyun gateway scheme and host (default
+// DefaultNuoyunBaseURL).
+func WithNuoyunBaseURL(u string) Option { return func(c *config) { c.nuoyunBase = u } }
 
 // WithNuoyunRateLimit paces Nuoyun requests so that at most n per period
 // reach the server, across every goroutine using the Client, and counting
@@ -68,6 +95,10 @@ func WithNuoyunLimiter(l Limiter) Option { return func(c *config) { c.nuoyunLimi
 func WithNuoyunWorkers(n int) Option { return func(c *config) { c.nuoyunWorkers = n } }
 
 func (cfg *config) validateNuoyun() error {
+	var err error
+	if cfg.nuoyunBase, err = cfg.baseURL("WithNuoyunBaseURL", cfg.nuoyunBase); err != nil {
+		return err
+	}
 	switch {
 	case cfg.nuoyunRateN < 0:
 		return errors.New("livestat: WithNuoyunRateLimit: n must not be negative")
@@ -112,6 +143,10 @@ func nuoyunInterval(n int, period time.Duration) time.Duration {
 	return (span+time.Duration(n)-1)/time.Duration(n) + 1
 }
 
+// WithNuoyunAuth authenticates every Nuoyun request (every attempt) with a.
+// Without it, Nuoyun requests carry no credentials.
+func WithNuoyunAuth(a RequestAuthorizer) Option { return func(c *config) { c.nuoyunAuth = a } }
+
 // waitLimiter waits for lim (if any) before an attempt of c.
 func waitLimiter(ctx context.Context, lim Limiter, c *call) error {
 	if lim == nil {
@@ -127,421 +162,53 @@ func waitLimiter(ctx context.Context, lim Limiter, c *call) error {
 	return nil
 }
 
-// NuoyunService calls Nuoyun (诺云直播) live statistics.
-//
-// Authentication: the public docs do not say how gateway requests are
-// authenticated; configure it with WithNuoyunAuth. Rate limit: requests are
-// paced client-side (WithNuoyunRateLimit).
-type NuoyunService struct{ c *Client }
+// nuoyunAPI is Nuoyun's part of the request path (see vendorAPI).
+type nuoyunAPI struct{}
 
-// NuoyunStatus is the code/msg pair every Nuoyun reply carries. Code 200 is
-// success; any other code is returned as an *APIError with Vendor
-// VendorNuoyun. Failures come with HTTP 200 and an empty data object.
-type NuoyunStatus struct {
-	Code FlexInt `json:"code"`
-	Msg  string  `json:"msg"`
-}
+func (nuoyunAPI) baseURL(cfg *config) string { return cfg.nuoyunBase }
 
-func (s *NuoyunStatus) apiStatus() (int, string, bool) { return int(s.Code), s.Msg, s.Code == 200 }
-func (s *NuoyunStatus) unsetStatus()                   { s.Code = noStatus }
+func (nuoyunAPI) limiter(cl *Client) Limiter { return cl.limiter }
 
-// SortOrder orders Nuoyun rows.
-type SortOrder string
+func (nuoyunAPI) credential(context.Context, *Client, *call) (string, error) { return "", nil }
 
-// Sort orders. The docs do not say by which field rows are ordered.
-const (
-	SortAsc  SortOrder = "asc"
-	SortDesc SortOrder = "desc"
-)
+func (nuoyunAPI) rejected(context.Context, *Client, string) {}
 
-// UserDurationRequest asks for one page of getAccountUserDurationList:
-// every viewer's watch durations, across the account's rooms.
-type UserDurationRequest struct {
-	// Page is the 1-based page number. GetUserDurations requires it;
-	// iterators start there, or at 1 when it is 0.
-	Page int `json:"page"`
-	// PageSize is the number of rows per page, 1 to MaxNuoyunPageSize.
-	// GetUserDurations requires it; iterators use MaxNuoyunPageSize when
-	// it is 0.
-	PageSize int `json:"page_size"`
-	// Sort is SortAsc or SortDesc. The API requires it: when it is empty,
-	// livestat sends SortAsc.
-	Sort SortOrder `json:"sort,omitempty"`
-	// UpdateTimeStart and UpdateTimeEnd select rows by update time; 0 is
-	// no bound (as in the API's sample request). Iterators pin a zero
-	// UpdateTimeEnd to the moment the iteration starts (see UserDurations).
-	UpdateTimeStart UnixTime `json:"update_time_start"`
-	UpdateTimeEnd   UnixTime `json:"update_time_end"`
-	// WeChatUserSpaceID is the 用户id the request is made for. The docs
-	// do not say more; their sample asks with 34043700 and gets rows of
-	// other viewers back, so it names the account whose rooms are listed,
-	// not a viewer. It is optional, so livestat leaves it out of the
-	// request when it is 0.
-	WeChatUserSpaceID int64 `json:"wechat_user_space_id,omitempty"`
-}
-
-const (
-	epUserDurations   = "RoomRounds/getAccountUserDurationList"
-	pathUserDurations = "/Api/RoomRounds/getAccountUserDurationList/2.0.0"
-)
-
-func (r *UserDurationRequest) validate() error {
-	bad := func(field, reason string) error {
-		return &ValidationError{Endpoint: epUserDurations, Field: field, Reason: reason}
+// authorize runs the RequestAuthorizer of WithNuoyunAuth, if any.
+func (nuoyunAPI) authorize(ctx context.Context, cl *Client, c *call, _ string, cr *credentials) (any, error) {
+	if cl.cfg.nuoyunAuth == nil {
+		return c.body, nil
 	}
+	return authorize(ctx, cl.cfg.nuoyunAuth, c, cr)
+}
+
+func (nuoyunAPI) envelope() statusReply { return &nuoyunStatus{} }
+
+func (nuoyunAPI) annotate(*APIError) {}
+
+// classify reads Nuoyun's codes: only 5xx (and an HTTP 429 or 5xx status)
+// have a category. Its code 400 says only "failed".
+func (nuoyunAPI) classify(e *APIError) error {
 	switch {
-	case r.Page < 1:
-		return bad("Page", fmt.Sprintf("must be at least 1, got %d", r.Page))
-	case r.PageSize < 1 || r.PageSize > MaxNuoyunPageSize:
-		return bad("PageSize", fmt.Sprintf("must be between 1 and %d, got %d", MaxNuoyunPageSize, r.PageSize))
-	case r.Sort != "" && r.Sort != SortAsc && r.Sort != SortDesc:
-		return bad("Sort", fmt.Sprintf(`must be "asc", "desc" or empty, got %q`, truncate(string(r.Sort), 20)))
-	case r.UpdateTimeStart < 0 || r.UpdateTimeEnd < 0:
-		return bad("UpdateTimeStart/UpdateTimeEnd", "must not be negative")
-	case r.UpdateTimeEnd != 0 && r.UpdateTimeStart > r.UpdateTimeEnd:
-		return bad("UpdateTimeStart", fmt.Sprintf("%d is after UpdateTimeEnd %d", r.UpdateTimeStart, r.UpdateTimeEnd))
-	case r.WeChatUserSpaceID < 0:
-		return bad("WeChatUserSpaceID", "must not be negative")
+	case e.HTTPStatus == 429:
+		return ErrRateLimited
+	case e.HTTPStatus >= 500:
+		return ErrServerBusy
+	case e.Code >= 500 && e.Code < 600:
+		return ErrServerBusy
 	}
 	return nil
 }
 
-// UserDurationPage is one reply of getAccountUserDurationList.
-type UserDurationPage struct {
-	NuoyunStatus
-	Data UserDurationData `json:"data"`
-	// Page and PageSize are those of the request that fetched this page.
-	Page     int `json:"-"`
-	PageSize int `json:"-"`
-	// UpdateTimeEnd is the update_time_end the page was asked with: the
-	// iterators pin a zero one to the iteration's start (see UserDurations).
-	UpdateTimeEnd UnixTime `json:"-"`
+// nuoyunStatus is the code/msg pair every Nuoyun reply carries. Code 200 is
+// success; any other code is returned as an *APIError with Vendor
+// VendorNuoyun. Failures come with HTTP 200 and an empty data object. The
+// page types embed it unexported: a page is always a success.
+type nuoyunStatus struct {
+	Code FlexInt `json:"code"`
+	Msg  string  `json:"msg"`
 }
 
-// UserDurationData is a page's rows and the total row count.
-type UserDurationData struct {
-	// Total counts the rows of all pages (用户总数). A reply without it
-	// (data {} or null included) is an error: absent is not zero.
-	Total FlexInt        `json:"total"`
-	List  []UserDuration `json:"list"`
+func (s *nuoyunStatus) status() apiStatus {
+	return apiStatus{code: int(s.Code), msg: s.Msg, ok: s.Code == 200}
 }
-
-// More reports whether another page follows: this page was not empty and
-// Page × PageSize has not reached Total.
-func (p *UserDurationPage) More() bool {
-	return len(p.Data.List) > 0 && int64(p.Page)*int64(p.PageSize) < int64(p.Data.Total)
-}
-
-// unsetPaging marks the total absent. It stays so when data is {} or null,
-// or when total is null: none of these is a count.
-func (p *UserDurationPage) unsetPaging() { p.Data.Total = noStatus }
-
-func (p *UserDurationPage) missingPaging() string {
-	if p.Data.Total == noStatus {
-		return "data.total"
-	}
-	return ""
-}
-
-// LastPage returns the number of the last page, as Total and PageSize tell.
-func (p *UserDurationPage) LastPage() int {
-	if p.PageSize < 1 || p.Data.Total < 1 {
-		return 0
-	}
-	// Divide before rounding up: Total + PageSize - 1 overflows for a
-	// total near MaxInt64 (found by FuzzDecodeUserDurations).
-	total, size := int64(p.Data.Total), int64(p.PageSize)
-	last := total / size
-	if total%size != 0 {
-		last++
-	}
-	return int(min(last, math.MaxInt))
-}
-
-// UserDuration is one viewer's watch record in one room.
-type UserDuration struct {
-	RoomID            FlexInt `json:"room_id"`              // 直播间ID
-	WeChatUserSpaceID FlexInt `json:"wechat_user_space_id"` // the viewer
-	WeChatUserName    string  `json:"wechat_user_name"`     // nickname
-	WeChatUserPhoto   string  `json:"wechat_user_photo"`    // avatar URL
-	// StayDuration is the time online; LiveDuration the part of it spent
-	// on the live broadcast, PlaybackDuration on the replay.
-	StayDuration     Seconds `json:"stay_duration"`
-	LiveDuration     Seconds `json:"live_duration"`
-	PlaybackDuration Seconds `json:"playback_duration"`
-	// IP is the last visit's address; Area its location ("河南 郑州").
-	IP   string `json:"ip"`
-	Area string `json:"area"`
-	// ThirdUUID is the viewer's id in a third-party system.
-	ThirdUUID       string          `json:"third_uuid"`
-	ThirdWeChatInfo ThirdWeChatInfo `json:"third_wechat_info"`
-	ChannelInfo     ChannelInfo     `json:"channel_info"`
-	// InvitedWeChatUserSpaceID and InvitedName are the viewer who invited
-	// this one; 0 and "" when none.
-	InvitedWeChatUserSpaceID FlexInt   `json:"invited_wechat_user_space_id"`
-	InvitedName              string    `json:"invited_name"`
-	FirstVisitTime           ChinaTime `json:"first_visit_time"`
-	LastVisitTime            ChinaTime `json:"last_visit_time"`
-	Device                   Device    `json:"device"`
-}
-
-// GetUserDurations fetches one page of viewer durations (POST
-// /Api/RoomRounds/getAccountUserDurationList/2.0.0). An invalid request
-// returns a *ValidationError and sends nothing. A reply with a code other
-// than 200 returns an *APIError.
-func (s *NuoyunService) GetUserDurations(ctx context.Context, req UserDurationRequest) (*UserDurationPage, error) {
-	if err := req.validate(); err != nil {
-		return nil, err
-	}
-	if req.Sort == "" {
-		req.Sort = SortAsc // required by the API
-	}
-	p, err := send[UserDurationPage](ctx, s.c, &call{
-		vendor: VendorNuoyun, endpoint: epUserDurations, method: http.MethodPost,
-		path: pathUserDurations, body: &req,
-	})
-	if err != nil {
-		return nil, err
-	}
-	p.Page, p.PageSize, p.UpdateTimeEnd = req.Page, req.PageSize, req.UpdateTimeEnd
-	return p, nil
-}
-
-// iteration prepares one pass over req's pages. The defaults, the pinned
-// end time and the set of rows seen are fresh for every pass, so ranging
-// over the same iterator twice starts again.
-func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDurationPage, UserDuration], error) {
-	if req.Page == 0 {
-		req.Page = 1
-	}
-	if req.PageSize == 0 {
-		req.PageSize = MaxNuoyunPageSize
-	}
-	if err := req.validate(); err != nil {
-		return pager[int, *UserDurationPage, UserDuration]{}, err
-	}
-	if req.UpdateTimeEnd == 0 {
-		req.UpdateTimeEnd = max(UnixTime(time.Now().Unix()), req.UpdateTimeStart)
-	}
-	first := req.Page
-	// The rows of the previous page and of this one. A row shifted across
-	// a page boundary (rows moved while the iteration ran) comes back
-	// identical on the next page, so two pages suffice and memory stays
-	// bounded by the page size, not the number of rows. A key such as
-	// (room, viewer) would not do: a viewer has a row per round of a
-	// room, and ids may be 0, "" or absent.
-	seed := maphash.MakeSeed()
-	prev, cur := newRowSet(seed), newRowSet(seed)
-	var yielded, repeats int64
-	return pager[int, *UserDurationPage, UserDuration]{
-		endpoint: epUserDurations,
-		start:    first,
-		fetch: func(ctx context.Context, page int) (*UserDurationPage, error) {
-			r := req
-			r.Page = page
-			return s.GetUserDurations(ctx, r)
-		},
-		next: func(page int, p *UserDurationPage) (int, bool) { return page + 1, p.More() },
-		rows: func(p *UserDurationPage, yield func(UserDuration) bool) bool {
-			return yieldAll(p.Data.List, yield)
-		},
-		onPage: func(p *UserDurationPage) error {
-			if len(p.Data.List) == 0 {
-				// An empty page ends the iteration, unless its own
-				// total says rows exist from its offset on: then the
-				// server failed to serve them, and ending quietly
-				// would lose them.
-				if int64(p.Page-1)*int64(p.PageSize) < int64(p.Data.Total) {
-					return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
-						Reason: fmt.Sprintf("the page is empty, but the total (%d) says rows remain", p.Data.Total)}
-				}
-				return nil
-			}
-			// Drop each row that repeats, exactly, a row of the previous
-			// page, as many times as that page held it. Identical rows
-			// within one page are kept: a shift cannot repeat a row inside
-			// one reply, so they are rows of their own, counted in the total.
-			prev, cur = cur, prev
-			cur.reset()
-			kept := p.Data.List[:0]
-			for _, r := range p.Data.List {
-				cur.add(&r)
-				if prev.take(&r) {
-					repeats++
-					continue
-				}
-				kept = append(kept, r)
-			}
-			clear(p.Data.List[len(kept):])
-			p.Data.List = kept
-			if len(kept) == 0 {
-				// With the end time pinned, a whole page of rows seen
-				// before means the server is not serving the page asked
-				// for (it ignores the page number, say): going on would
-				// end "successfully" with rows missing.
-				return &PaginationError{Endpoint: epUserDurations, Page: p.Page,
-					Reason: "the page holds only rows of earlier pages"}
-			}
-			yielded += int64(len(kept))
-			if !p.More() {
-				// The last page: the rows yielded must add up to the total
-				// from this iteration's first page on. A repeat does not
-				// count: in pages of a fixed size, a row served twice
-				// pushed another one out of the pages served, unless the
-				// server sent more rows than its total. Short pages (a
-				// server capping page_size, say) fail here too.
-				want := int64(p.Data.Total) - int64(first-1)*int64(p.PageSize)
-				if yielded < want {
-					reason := fmt.Sprintf("the server reported %d rows but served %d", want, yielded)
-					if repeats > 0 {
-						reason = fmt.Sprintf("the server reported %d rows but served %d and repeated %d (rows moved between pages during the iteration)", want, yielded, repeats)
-					}
-					return &PaginationError{Endpoint: epUserDurations, Page: p.Page, Reason: reason}
-				}
-			}
-			return nil
-		},
-		at:       func(n int) int { return first + n - 1 },
-		count:    func(p *UserDurationPage) int { return p.LastPage() - first + 1 },
-		workers:  s.c.cfg.nuoyunWorkers,
-		maxPages: s.c.cfg.maxPages,
-	}, nil
-}
-
-// rowSet is the multiset of the rows of one page, for finding rows that a
-// later page repeats exactly. Rows are compared whole (==, every field); the
-// hash only narrows the search, so a collision costs a comparison, never a
-// row. Once its buffers have grown to a page, it allocates nothing: a map
-// keyed by the rows themselves would, as they are too large to be stored
-// in the map inline.
-type rowSet struct {
-	seed  maphash.Seed
-	head  map[uint64]int32 // hash → index in rows of the last row added with it
-	rows  []UserDuration   // copies: the page's own List goes to the caller
-	next  []int32          // index of the previous row with the same hash, or -1
-	taken []bool
-}
-
-func newRowSet(seed maphash.Seed) *rowSet {
-	return &rowSet{seed: seed, head: make(map[uint64]int32)}
-}
-
-func (s *rowSet) reset() {
-	clear(s.head)
-	clear(s.rows) // drop the strings of the page before
-	s.rows, s.next, s.taken = s.rows[:0], s.next[:0], s.taken[:0]
-}
-
-func (s *rowSet) add(r *UserDuration) {
-	h := s.hash(r)
-	prev, ok := s.head[h]
-	if !ok {
-		prev = -1
-	}
-	s.head[h] = int32(len(s.rows))
-	s.rows = append(s.rows, *r)
-	s.next = append(s.next, prev)
-	s.taken = append(s.taken, false)
-}
-
-// take reports whether the set holds a row equal to r not taken yet, and
-// takes it.
-func (s *rowSet) take(r *UserDuration) bool {
-	i, ok := s.head[s.hash(r)]
-	for ok && i >= 0 {
-		if !s.taken[i] && s.rows[i] == *r {
-			s.taken[i] = true
-			return true
-		}
-		i = s.next[i]
-	}
-	return false
-}
-
-// hash mixes the fields most likely to tell rows apart; equal rows have
-// equal hashes, as == compares every field.
-func (s *rowSet) hash(r *UserDuration) uint64 {
-	var h maphash.Hash
-	h.SetSeed(s.seed)
-	var b [6 * 8]byte
-	for i, v := range [...]int64{
-		int64(r.RoomID), int64(r.WeChatUserSpaceID), int64(r.StayDuration),
-		int64(r.LiveDuration), int64(r.PlaybackDuration), r.LastVisitTime.UnixNano(),
-	} {
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
-	}
-	h.Write(b[:])
-	h.WriteString(r.WeChatUserName)
-	return h.Sum64()
-}
-
-// UserDurationPages iterates over the pages of viewer durations, starting
-// at req.Page (default 1) with req.PageSize rows each (default
-// MaxNuoyunPageSize). It follows the same rules as UserDurations, and each
-// page's List has the exact repeats of the previous page's rows removed
-// (Total is left as the server sent it). To resume later, save a page's
-// Page and UpdateTimeEnd after processing it, and start again with Page+1
-// and the same UpdateTimeEnd, so that the pages line up with the first
-// run's.
-func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationRequest) iter.Seq2[*UserDurationPage, error] {
-	return func(yield func(*UserDurationPage, error) bool) {
-		p, err := s.iteration(req)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		p.pages(ctx)(yield)
-	}
-}
-
-// UserDurations iterates over every viewer-duration row, in page order.
-//
-// Pages: it asks for req.PageSize rows a page (default MaxNuoyunPageSize,
-// the fewest requests), from req.Page (default 1), and stops after an empty
-// page or when Page × PageSize reaches the total. An empty page whose total
-// says rows remain, or a page holding only rows of earlier pages, ends the
-// iteration with a *PaginationError instead, as rows would be missing.
-// Once the first page tells the total, the following pages are fetched
-// concurrently by up to
-// WithNuoyunWorkers requests (default 4), within the client's rate limit;
-// rows are still yielded strictly in page order, and at most that many
-// pages are held in memory. When the loop breaks or ctx ends, requests in
-// flight are cancelled, and no goroutine outlives the loop.
-//
-// A stable snapshot: paging by page number skips or repeats rows when
-// rows change during the iteration. To limit this, when req.UpdateTimeEnd
-// is 0 every page is asked with UpdateTimeEnd pinned to the time the
-// iteration started, so that rows updated meanwhile leave the window
-// rather than enter it (Sort, SortAsc unless set, is sent on every page).
-// A row that a shift between two pages repeats comes back identical, so
-// a row equal in every field to a row of the previous page is dropped
-// (as many times as that page held it); rows are never dropped for
-// sharing ids (a viewer has a row per round of a room, and ids may be 0).
-// Only two pages of rows are kept, so memory does not grow with the
-// number of rows.
-//
-// Complete or an error: on the last page, the rows yielded (repeats not
-// counted) must add up to the total from req.Page on, or the iteration
-// ends with a *PaginationError instead of finishing quietly with rows
-// missing: pages came back short, or rows moved ahead of the pages
-// already read (a repeat is the row that pushed another out of reach).
-// One change counting cannot see: a row that leaves the window during the
-// iteration (updated after the pinned end, or deleted) moves the rows
-// after it back by one, so the row at the page boundary the iteration was
-// crossing can be missed, one for each row that left, while the total
-// shrinks by as many. A page whose Total differs from the first page's
-// shows that rows left; run again to be sure of a complete result.
-//
-// Errors end the iteration: an invalid request yields a *ValidationError
-// before any request, a failed page its error after the rows of the pages
-// before it.
-func (s *NuoyunService) UserDurations(ctx context.Context, req UserDurationRequest) iter.Seq2[UserDuration, error] {
-	return func(yield func(UserDuration, error) bool) {
-		p, err := s.iteration(req)
-		if err != nil {
-			yield(UserDuration{}, err)
-			return
-		}
-		p.items(ctx)(yield)
-	}
-}
+func (s *nuoyunStatus) unsetStatus() { s.Code = noStatus }

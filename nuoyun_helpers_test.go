@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 
 const (
 	nuoyunTestBase = "https://nuoyun.example.test"
-	nuoyunTestURL  = nuoyunTestBase + pathUserDurations
+	nuoyunTestURL  = nuoyunTestBase + "/Api/RoomRounds/getAccountUserDurationList/2.0.0"
 )
 
 // newNuoyunClient returns a client wired to a fresh httpmock transport, with
@@ -163,4 +164,13 @@ func seq(from, to int64) []int64 {
 		out = append(out, i)
 	}
 	return out
+}
+
+// deviceOf returns a Device of type t, as if Nuoyun had sent its code.
+func deviceOf(t DeviceType) Device {
+	var d Device
+	if err := d.UnmarshalJSON([]byte(strconv.Itoa(int(t)))); err != nil {
+		panic(err)
+	}
+	return d
 }

@@ -152,7 +152,7 @@ func TestNuoyunRowSetComparesWholeRows(t *testing.T) {
 	b := a
 	b.IP = "10.0.0.2" // the hash skips IP: a and b collide
 	c := a
-	c.Device = NewDevice(DeviceIOS)
+	c.Device = deviceOf(DeviceIOS)
 	require.Equal(t, s.hash(&a), s.hash(&b))
 	for _, r := range []UserDuration{a, a, b} {
 		s.add(&r)

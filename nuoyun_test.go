@@ -158,9 +158,9 @@ func TestNuoyunValueTypes(t *testing.T) {
 	t.Run("Device", func(t *testing.T) {
 		var zero Device
 		assert.Equal(t, DeviceUnknown, zero.Type(), "the zero Device is unknown, not pc")
-		assert.Equal(t, DeviceIOS, NewDevice(DeviceIOS).Type())
-		assert.Equal(t, "ios", NewDevice(DeviceIOS).String())
-		b, err := json.Marshal(NewDevice(DeviceAndroid))
+		assert.Equal(t, DeviceIOS, deviceOf(DeviceIOS).Type())
+		assert.Equal(t, "ios", deviceOf(DeviceIOS).String())
+		b, err := json.Marshal(deviceOf(DeviceAndroid))
 		require.NoError(t, err)
 		assert.Equal(t, `1`, string(b))
 	})

@@ -103,15 +103,6 @@ type Device struct {
 	raw  string // the JSON value as received; "" when absent
 }
 
-// NewDevice returns a Device of type t, as if the API had sent its code.
-// It is meant for tests and fakes.
-func NewDevice(t DeviceType) Device {
-	if t < DevicePC || t > DeviceIOS {
-		return Device{raw: `""`}
-	}
-	return Device{code: int8(t) + 1, raw: strconv.Itoa(int(t))}
-}
-
 // Type returns the device type.
 func (d Device) Type() DeviceType { return DeviceType(d.code) - 1 }
 

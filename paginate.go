@@ -13,12 +13,12 @@ import (
 // guards, the page cap, context checks, and the item layer.
 
 // pager describes one paged endpoint. C is the cursor type: a string for
-// WeCom's next_key and next_cursor, a page number for Nuoyun.
+// opaque cursors, an int for numbered pages.
 //
 // A pager is a value: iterators copy it, so ranging twice starts again from
 // start, and nothing a loop does changes what the next loop sees.
 type pager[C comparable, P, T any] struct {
-	endpoint string
+	endpoint Endpoint
 	start    C
 	// fetch sends one request for the page at cursor. It is the place of
 	// retries and the token replay, so a failed page is fetched again with
@@ -39,18 +39,48 @@ type pager[C comparable, P, T any] struct {
 	// iteration's state shows) ends the iteration as a failed fetch does.
 	onPage func(page P) error
 
-	// Read-ahead (optional). An endpoint whose pages are addressed by
-	// number can have them fetched ahead of the loop: once the first page
-	// tells how many pages there are (count, the first included), the
-	// engine keeps up to workers of the following pages in flight while the
-	// loop still yields pages strictly in order. at returns the cursor of
-	// the n-th page of the iteration (at(1) == start). Everything else —
-	// next, the guards, the page cap, the error handling — is the same as
-	// without read-ahead: fetched pages only replace the loop's own fetch
-	// when their cursor is the one the loop asks for.
-	at      func(n int) C
+	// readAhead, if set, fetches numbered pages ahead of the loop.
+	readAhead *readAheadPlan[C, P]
+}
+
+// readAheadPlan lets an iteration over numbered pages fetch them ahead of
+// the loop: once the first page tells how many pages there are, the engine
+// keeps up to workers of the following pages in flight while the loop still
+// yields pages strictly in order. Everything else — next, the guards, the
+// page cap, the error handling — is the same as without read-ahead: fetched
+// pages only replace the loop's own fetch when their cursor is the one the
+// loop asks for.
+type readAheadPlan[C comparable, P any] struct {
+	// at returns the cursor of the n-th page of the iteration (at(1) is
+	// the pager's start).
+	at func(n int) C
+	// count returns how many pages the iteration has, the first included,
+	// as the first page tells.
 	count   func(first P) int
 	workers int
+}
+
+// last returns the number of the last page to fetch ahead after first, the
+// iteration's first page, within the page cap; 0 when nothing is to be
+// fetched ahead. A nil plan fetches nothing ahead.
+func (r *readAheadPlan[C, P]) last(first P, maxPages int) int {
+	if r == nil || r.workers < 2 {
+		return 0
+	}
+	if n := min(r.count(first), maxPages); n >= 2 {
+		return n
+	}
+	return 0
+}
+
+// numberedReadAhead is the plan of pages numbered from first on, whose
+// first page tells the number of the last (lastPage).
+func numberedReadAhead[P any](first, workers int, lastPage func(P) int) *readAheadPlan[int, P] {
+	return &readAheadPlan[int, P]{
+		at:      func(n int) int { return first + n - 1 },
+		count:   func(p P) int { return lastPage(p) - first + 1 },
+		workers: workers,
+	}
 }
 
 // pages iterates over whole pages. It sends no request until the loop
@@ -81,7 +111,7 @@ func (p pager[C, P, T]) pages(ctx context.Context) iter.Seq2[P, error] {
 				return
 			}
 			next, more := p.next(cursor, page)
-			if n == 1 && more && p.count != nil && p.workers > 1 {
+			if n == 1 && more {
 				ra = p.startReadAhead(ctx, page)
 			}
 			if p.onPage != nil {
@@ -108,16 +138,17 @@ func (p pager[C, P, T]) pages(ctx context.Context) iter.Seq2[P, error] {
 	}
 }
 
-// startReadAhead begins fetching pages 2..count of the iteration (capped by
-// the page cap) with at most p.workers requests in flight.
+// startReadAhead begins fetching pages 2..last of the iteration, as its
+// plan says, with at most workers requests in flight; nil when the plan
+// fetches nothing ahead.
 func (p pager[C, P, T]) startReadAhead(ctx context.Context, first P) *readAhead[C, P] {
-	last := min(p.count(first), p.maxPages)
-	if last < 2 {
+	last := p.readAhead.last(first, p.maxPages)
+	if last == 0 {
 		return nil
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	ra := &readAhead[C, P]{ctx: rctx, cancel: cancel, fetch: p.fetch, at: p.at, next: 2, last: last}
-	for range p.workers {
+	ra := &readAhead[C, P]{ctx: rctx, cancel: cancel, fetch: p.fetch, at: p.readAhead.at, next: 2, last: last}
+	for range p.readAhead.workers {
 		ra.launch()
 	}
 	return ra

@@ -23,7 +23,7 @@ func TestCallerRedirectPolicyIsKept(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mt := httpmock.NewMockTransport()
-			mt.RegisterResponder(http.MethodPost, testBase+pathUserDurations, respond(307, "", "Location", testBase+"/moved"))
+			mt.RegisterResponder(http.MethodPost, testBase+EndpointNuoyunUserDurations.Path(), respond(307, "", "Location", testBase+"/moved"))
 			mt.RegisterResponder(http.MethodPost, testBase+"/moved", respond(200, `{"code":200,"msg":"Success","data":{"total":0,"list":[]}}`))
 			hc := &http.Client{Transport: mt, CheckRedirect: tc.policy}
 			c, err := NewClient(WithNuoyunBaseURL(testBase), WithHTTPClient(hc), WithoutRetries())

@@ -3,10 +3,31 @@ package livestat
 import (
 	"context"
 	"iter"
+	"net/http"
 )
 
 // SchoolService calls WeCom school living (上课直播) statistics.
 type SchoolService struct{ c *Client }
+
+// The school living endpoints.
+const (
+	// EndpointSchoolWatchStat is school/living/get_watch_stat_v2
+	// (获取观看直播统计V2).
+	EndpointSchoolWatchStat Endpoint = "school/living/get_watch_stat_v2"
+	// EndpointSchoolUnwatchStat is school/living/get_unwatch_stat_v2
+	// (获取未观看直播统计V2).
+	EndpointSchoolUnwatchStat Endpoint = "school/living/get_unwatch_stat_v2"
+)
+
+func schoolEndpoints(e Endpoint) (endpointInfo, bool) {
+	switch e {
+	case EndpointSchoolWatchStat:
+		return endpointInfo{VendorWeCom, http.MethodPost, "/cgi-bin/school/living/get_watch_stat_v2", "https://developer.work.weixin.qq.com/document/path/39112"}, true
+	case EndpointSchoolUnwatchStat:
+		return endpointInfo{VendorWeCom, http.MethodPost, "/cgi-bin/school/living/get_unwatch_stat_v2", "https://developer.work.weixin.qq.com/document/path/39116"}, true
+	}
+	return endpointInfo{}, false
+}
 
 // SchoolStatRequest asks for one page of get_watch_stat_v2 or
 // get_unwatch_stat_v2.
@@ -18,9 +39,11 @@ type SchoolStatRequest struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
+func (r *SchoolStatRequest) validate(ep Endpoint) error { return requireLivingID(ep, r.LivingID) }
+
 // SchoolWatchStatPage is one reply of school/living/get_watch_stat_v2.
 type SchoolWatchStatPage struct {
-	WeComStatus
+	wecomStatus
 	// HasMore is 1 when more pages follow, 0 on the last. Use More. A
 	// reply without it is an error, not the last page.
 	HasMore    int                 `json:"has_more"`
@@ -59,7 +82,7 @@ type SchoolWatcher struct {
 	WatchTime Seconds  `json:"watch_time"`
 	EnterTime UnixTime `json:"enter_time"` // first entered
 	LeaveTime UnixTime `json:"leave_time"` // last left
-	IsComment Flag     `json:"is_comment"`
+	IsComment IntBool  `json:"is_comment"`
 }
 
 // ID returns the row's identity: ParentUserID for parents, Nickname for
@@ -76,7 +99,7 @@ func (w *SchoolWatcher) ID() string {
 
 // SchoolUnwatchStatPage is one reply of school/living/get_unwatch_stat_v2.
 type SchoolUnwatchStatPage struct {
-	WeComStatus
+	wecomStatus
 	HasMore    int                   `json:"has_more"`
 	NextCursor string                `json:"next_cursor"`
 	StatInfo   SchoolUnwatchStatInfo `json:"stat_info"`
@@ -117,15 +140,12 @@ func (a *SchoolAbsentee) ID() string {
 	return a.StudentUserID
 }
 
-const (
-	epSchoolWatch   = "school/living/get_watch_stat_v2"
-	epSchoolUnwatch = "school/living/get_unwatch_stat_v2"
-)
-
 // GetWatchStatV2 fetches one page of a school broadcast's viewers (POST
-// /cgi-bin/school/living/get_watch_stat_v2). Rows are tagged with their Kind.
+// /cgi-bin/school/living/get_watch_stat_v2, 获取观看直播统计V2:
+// https://developer.work.weixin.qq.com/document/path/39112). Rows are
+// tagged with their Kind.
 func (s *SchoolService) GetWatchStatV2(ctx context.Context, req SchoolStatRequest) (*SchoolWatchStatPage, error) {
-	p, err := wecomStat[SchoolWatchStatPage](ctx, s.c, epSchoolWatch, req.LivingID, &req)
+	p, err := wecomCall[SchoolWatchStatPage](ctx, s.c, EndpointSchoolWatchStat, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +162,11 @@ func (s *SchoolService) GetWatchStatV2(ctx context.Context, req SchoolStatReques
 }
 
 // GetUnwatchStatV2 fetches one page of a school broadcast's absentees (POST
-// /cgi-bin/school/living/get_unwatch_stat_v2). Rows are tagged with their
-// Kind.
+// /cgi-bin/school/living/get_unwatch_stat_v2, 获取未观看直播统计V2:
+// https://developer.work.weixin.qq.com/document/path/39116). Rows are
+// tagged with their Kind.
 func (s *SchoolService) GetUnwatchStatV2(ctx context.Context, req SchoolStatRequest) (*SchoolUnwatchStatPage, error) {
-	p, err := wecomStat[SchoolUnwatchStatPage](ctx, s.c, epSchoolUnwatch, req.LivingID, &req)
+	p, err := wecomCall[SchoolUnwatchStatPage](ctx, s.c, EndpointSchoolUnwatchStat, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +181,7 @@ func (s *SchoolService) GetUnwatchStatV2(ctx context.Context, req SchoolStatRequ
 
 // cursorPager builds the next_cursor + has_more style shared by both school
 // endpoints.
-func cursorPager[P any, T any](c *Client, endpoint string, req SchoolStatRequest,
+func cursorPager[P any, T any](c *Client, endpoint Endpoint, req SchoolStatRequest,
 	get func(context.Context, SchoolStatRequest) (P, error),
 	next func(P) (string, bool), rows func(P, func(T) bool) bool) pager[string, P, T] {
 	return pager[string, P, T]{
@@ -178,7 +199,7 @@ func cursorPager[P any, T any](c *Client, endpoint string, req SchoolStatRequest
 }
 
 func (s *SchoolService) watchPager(req SchoolStatRequest) pager[string, *SchoolWatchStatPage, SchoolWatcher] {
-	return cursorPager(s.c, epSchoolWatch, req, s.GetWatchStatV2,
+	return cursorPager(s.c, EndpointSchoolWatchStat, req, s.GetWatchStatV2,
 		func(p *SchoolWatchStatPage) (string, bool) { return p.NextCursor, p.More() },
 		func(p *SchoolWatchStatPage, yield func(SchoolWatcher) bool) bool {
 			return yieldAll(p.StatInfo.Students, yield) && yieldAll(p.StatInfo.Parents, yield) && yieldAll(p.StatInfo.Visitors, yield)
@@ -186,33 +207,39 @@ func (s *SchoolService) watchPager(req SchoolStatRequest) pager[string, *SchoolW
 }
 
 func (s *SchoolService) unwatchPager(req SchoolStatRequest) pager[string, *SchoolUnwatchStatPage, SchoolAbsentee] {
-	return cursorPager(s.c, epSchoolUnwatch, req, s.GetUnwatchStatV2,
+	return cursorPager(s.c, EndpointSchoolUnwatchStat, req, s.GetUnwatchStatV2,
 		func(p *SchoolUnwatchStatPage) (string, bool) { return p.NextCursor, p.More() },
 		func(p *SchoolUnwatchStatPage, yield func(SchoolAbsentee) bool) bool {
 			return yieldAll(p.StatInfo.Students, yield) && yieldAll(p.StatInfo.Parents, yield)
 		})
 }
 
-// WatchStatV2Pages iterates over the pages of a school broadcast's viewers,
+// WatchStatV2Pages iterates over the pages of a school broadcast's viewers
+// (get_watch_stat_v2: https://developer.work.weixin.qq.com/document/path/39112),
 // starting at req.NextCursor.
 func (s *SchoolService) WatchStatV2Pages(ctx context.Context, req SchoolStatRequest) iter.Seq2[*SchoolWatchStatPage, error] {
 	return s.watchPager(req).pages(ctx)
 }
 
-// Watchers iterates over every viewer of a school broadcast: on each page
+// Watchers iterates over every viewer of a school broadcast
+// (get_watch_stat_v2: https://developer.work.weixin.qq.com/document/path/39112): on each page
 // students, then parents, then visitors.
 func (s *SchoolService) Watchers(ctx context.Context, req SchoolStatRequest) iter.Seq2[SchoolWatcher, error] {
 	return s.watchPager(req).items(ctx)
 }
 
 // UnwatchStatV2Pages iterates over the pages of a school broadcast's
-// absentees, starting at req.NextCursor.
+// absentees (get_unwatch_stat_v2:
+// https://developer.work.weixin.qq.com/document/path/39116), starting at
+// req.NextCursor.
 func (s *SchoolService) UnwatchStatV2Pages(ctx context.Context, req SchoolStatRequest) iter.Seq2[*SchoolUnwatchStatPage, error] {
 	return s.unwatchPager(req).pages(ctx)
 }
 
 // Absentees iterates over every student and parent who did not watch a
-// school broadcast: on each page students, then parents.
+// school broadcast (get_unwatch_stat_v2:
+// https://developer.work.weixin.qq.com/document/path/39116): on each page
+// students, then parents.
 func (s *SchoolService) Absentees(ctx context.Context, req SchoolStatRequest) iter.Seq2[SchoolAbsentee, error] {
 	return s.unwatchPager(req).items(ctx)
 }

@@ -3,6 +3,7 @@ package livestat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -34,9 +35,6 @@ func (t Token) String() string {
 	}
 	return "Token(REDACTED, expires " + t.ExpiresAt.UTC().Format(time.RFC3339) + ")"
 }
-
-// GoString keeps %#v from printing the token.
-func (t Token) GoString() string { return "livestat." + t.String() }
 
 // LogValue keeps log/slog from printing the token.
 func (t Token) LogValue() slog.Value {
@@ -592,3 +590,41 @@ func (s *CachingTokenSource) Invalidate(_ context.Context, stale string) {
 		s.rejected = slices.Delete(s.rejected, 0, len(s.rejected)-maxRejected)
 	}
 }
+
+// String describes the store with its tokens redacted.
+func (s *MemoryTokenStore) String() string {
+	if s == nil {
+		return "MemoryTokenStore(nil)"
+	}
+	s.mu.Lock()
+	n := len(s.m)
+	s.mu.Unlock()
+	return fmt.Sprintf("MemoryTokenStore{%d tokens, REDACTED}", n)
+}
+
+// Format keeps every fmt verb from printing tokens.
+func (s *MemoryTokenStore) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s) }
+
+// LogValue keeps log/slog from printing tokens.
+func (s *MemoryTokenStore) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// String describes the source and its cached token, redacted.
+func (s *CachingTokenSource) String() string {
+	if s == nil {
+		return "CachingTokenSource(nil)"
+	}
+	cached := "none"
+	if t := s.cur.Load(); t != nil {
+		cached = "REDACTED, expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("CachingTokenSource{key: %q, margin: %v, cached: %s}", s.key, s.margin, cached)
+}
+
+// Format keeps every fmt verb from printing the cached token.
+func (s *CachingTokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s) }
+
+// LogValue keeps log/slog from printing the cached token.
+func (s *CachingTokenSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Format keeps every fmt verb, %d and %x included, from printing the token.
+func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t) }

@@ -261,7 +261,7 @@ func TestGettokenInvalidSecretIsTypedAndNotRetried(t *testing.T) {
 			var ae *APIError
 			if assert.ErrorAs(t, err, &ae) {
 				assert.Equal(t, 40001, ae.Code)
-				assert.Equal(t, "gettoken", ae.Endpoint)
+				assert.Equal(t, EndpointGetToken, ae.Endpoint)
 			}
 			assert.ErrorIs(t, err, ErrInvalidCredentials)
 			assert.False(t, IsRetryable(err))

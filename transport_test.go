@@ -36,7 +36,7 @@ func TestTransportErrorQuotingTheURLIsScrubbed(t *testing.T) {
 		{"authorizer query", func(c *Client) error {
 			_, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
 			return err
-		}, []Option{WithNuoyunAuth(&SignAuthorizer{Placement: AuthInQuery, key: testAppKey, secret: func() string { return testSecret }, Now: fixedClock(1700000000123)})}},
+		}, []Option{WithNuoyunAuth(placed("query", "key", "timestamp", "sign"))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := NewClient(append([]Option{WithWeComBaseURL(testBase), WithNuoyunBaseURL(nuoyunTestBase),
@@ -60,9 +60,7 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // A gateway page echoing the request quotes what the Nuoyun authorizer
 // added to it; the error's snippet shows REDACTED instead.
 func TestEchoedAuthorizerValuesAreRedactedFromSnippets(t *testing.T) {
-	a := NewSignAuthorizer(testAppKey, testSecret)
-	a.Placement, a.Now = AuthInQuery, fixedClock(1700000000123)
-	c, mt := newNuoyunClient(t, WithNuoyunAuth(a), WithoutRetries())
+	c, mt := newNuoyunClient(t, WithNuoyunAuth(placed("query", "key", "timestamp", "sign")), WithoutRetries())
 	mt.RegisterResponder(http.MethodPost, nuoyunTestURL, func(r *http.Request) (*http.Response, error) {
 		return httpmock.NewStringResponse(403, "<html>Forbidden: "+r.URL.String()+"</html>"), nil
 	})

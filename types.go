@@ -26,14 +26,14 @@ func (u UnixTime) Time() time.Time {
 	return time.Unix(int64(u), 0)
 }
 
-// Flag is a 0/1 field (is_comment, is_mic) as a Go bool. It decodes from 0,
-// 1, true and false, and encodes back to 0 or 1 as the API sends it.
-type Flag bool
+// IntBool is a 0/1 field (is_comment, is_mic) as a Go bool. It decodes
+// from 0, 1, true and false, and encodes back to 0 or 1 as the API sends it.
+type IntBool bool
 
 // UnmarshalJSON accepts 0/1, "0"/"1", true/false and null. Any other
 // integer counts as true (non-zero), so that one odd value does not fail a
 // whole page; anything else is an error.
-func (f *Flag) UnmarshalJSON(b []byte) error {
+func (f *IntBool) UnmarshalJSON(b []byte) error {
 	switch s := string(bytes.Trim(b, `"`)); s {
 	case "1", "true":
 		*f = true
@@ -50,7 +50,7 @@ func (f *Flag) UnmarshalJSON(b []byte) error {
 }
 
 // MarshalJSON encodes f as 0 or 1.
-func (f Flag) MarshalJSON() ([]byte, error) {
+func (f IntBool) MarshalJSON() ([]byte, error) {
 	if f {
 		return []byte("1"), nil
 	}

@@ -30,7 +30,7 @@ func ExampleNew() {
 		}
 		fmt.Println(v.Kind, v.ID(), v.WatchTime.Duration())
 	}
-	fmt.Println(srv.Calls(livestattest.WatchStat), "pages,", srv.Calls(livestattest.GetToken), "gettoken")
+	fmt.Println(srv.Calls(livestat.EndpointWatchStat), "pages,", srv.Calls(livestat.EndpointGetToken), "gettoken")
 	// Output:
 	// user zhangsan 30m0s
 	// external_user wmEXT 45s
@@ -46,13 +46,13 @@ func ExampleServer_Fail() {
 		School:   map[string]livestattest.School{"L1": livestattest.GenerateSchool(30, 1)},
 	})
 	defer srv.Close()
-	srv.Fail(livestattest.Fault{Endpoint: livestattest.SchoolWatchStat, Call: 2, ErrCode: 48002, ErrMsg: "api forbidden"})
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointSchoolWatchStat, Call: 2, ErrCode: 48002, ErrMsg: "api forbidden"})
 
 	rows, err := livestat.Collect(srv.Client().School.Watchers(context.Background(), livestat.SchoolStatRequest{LivingID: "L1"}))
 	fmt.Println(len(rows), "rows before the error")
 	fmt.Println(errors.Is(err, livestat.ErrPermissionDenied), err)
-	last, _ := srv.LastRequest(livestattest.SchoolWatchStat)
-	fmt.Println(len(last.Body) > 0, srv.Calls(livestattest.SchoolWatchStat))
+	last, _ := srv.LastRequest(livestat.EndpointSchoolWatchStat)
+	fmt.Println(len(last.Body) > 0, srv.Calls(livestat.EndpointSchoolWatchStat))
 	// Output:
 	// 10 rows before the error
 	// true livestat: wecom school/living/get_watch_stat_v2: code 48002: api forbidden

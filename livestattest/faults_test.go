@@ -22,7 +22,7 @@ func TestFaultPagePicksAWeComPage(t *testing.T) {
 	t.Parallel()
 	rows := livestattest.GenerateViewers(7, 1)
 	srv := livestattest.NewServer(t, livestattest.Options{PageSize: 3, Living: map[string][]livestat.LivingViewer{"L": rows},
-		Faults: []livestattest.Fault{{Endpoint: livestattest.WatchStat, Page: 2, ErrCode: 48002}}})
+		Faults: []livestattest.Fault{{Endpoint: livestat.EndpointWatchStat, Page: 2, ErrCode: 48002}}})
 	var got []livestat.LivingViewer
 	var err error
 	for v, e := range srv.Client().Living.Viewers(t.Context(), livestat.WatchStatRequest{LivingID: "L"}) {
@@ -35,7 +35,7 @@ func TestFaultPagePicksAWeComPage(t *testing.T) {
 	require.ErrorIs(t, err, livestat.ErrPermissionDenied)
 	assert.Len(t, got, 3, "page 1, then the error")
 	var pages []int
-	for _, r := range srv.Requests(livestattest.WatchStat) {
+	for _, r := range srv.Requests(livestat.EndpointWatchStat) {
 		pages = append(pages, r.Page)
 	}
 	assert.Equal(t, []int{1, 2}, pages)
@@ -45,7 +45,7 @@ func TestFaultPagePicksAWeComPage(t *testing.T) {
 func TestFaultEditAndHeader(t *testing.T) {
 	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: livestattest.GenerateDurations(3, 1)})
-	srv.Fail(livestattest.Fault{Endpoint: livestattest.NuoyunUserDurations, Page: 1,
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointNuoyunUserDurations, Page: 1,
 		Header: http.Header{"X-Test": {"edited"}},
 		Edit: func(r livestattest.Request, b []byte) []byte {
 			assert.Equal(t, 1, r.Page)
@@ -63,7 +63,7 @@ func TestFaultEditAndHeader(t *testing.T) {
 func TestFaultCutShort(t *testing.T) {
 	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: livestattest.GenerateDurations(3, 1),
-		Faults: []livestattest.Fault{{Endpoint: livestattest.NuoyunUserDurations, CutShort: true}}})
+		Faults: []livestattest.Fault{{Endpoint: livestat.EndpointNuoyunUserDurations, CutShort: true}}})
 	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/Api/RoomRounds/getAccountUserDurationList/2.0.0",
 		bytes.NewReader([]byte(`{"page":1,"page_size":10,"sort":"asc"}`)))
 	require.NoError(t, err)
@@ -83,7 +83,7 @@ func TestFaultDisconnect(t *testing.T) {
 	t.Parallel()
 	for _, inMemory := range []bool{false, true} {
 		srv := livestattest.NewServer(t, livestattest.Options{InMemory: inMemory, Nuoyun: livestattest.GenerateDurations(3, 1),
-			Faults: []livestattest.Fault{{Endpoint: livestattest.NuoyunUserDurations, Disconnect: true, Times: -1}}})
+			Faults: []livestattest.Fault{{Endpoint: livestat.EndpointNuoyunUserDurations, Disconnect: true, Times: -1}}})
 		_, err := srv.Client(livestat.WithoutRetries()).Nuoyun.GetUserDurations(t.Context(), livestat.UserDurationRequest{Page: 1, PageSize: 10})
 		_, ok := errors.AsType[*livestat.TransportError](err)
 		assert.True(t, ok, "in memory %v: want a *TransportError, got %T %v", inMemory, err, err)
@@ -99,8 +99,8 @@ func TestInMemoryServerRunsOnTheBubbleClock(t *testing.T) {
 		srv := livestattest.NewServer(t, livestattest.Options{InMemory: true, PageSize: 2,
 			Living: map[string][]livestat.LivingViewer{"L": livestattest.GenerateViewers(5, 1)},
 			Faults: []livestattest.Fault{
-				{Endpoint: livestattest.WatchStat, Page: 2, HTTPStatus: 503, RetryAfter: 60},
-				{Endpoint: livestattest.WatchStat, Page: 3, Delay: time.Hour},
+				{Endpoint: livestat.EndpointWatchStat, Page: 2, HTTPStatus: 503, RetryAfter: 60},
+				{Endpoint: livestat.EndpointWatchStat, Page: 3, Delay: time.Hour},
 			}})
 		c := srv.Client(livestat.WithTimeout(10*time.Second), livestat.WithRetry(livestat.RetryPolicy{
 			MaxAttempts: 4, BaseDelay: time.Second, MaxDelay: time.Minute, RateLimitDelay: time.Second}))

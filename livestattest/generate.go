@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/livestat/livestat"
@@ -33,8 +34,8 @@ func GenerateViewers(n int, seed uint64) []livestat.LivingViewer {
 	for i := 1; i <= n; i++ {
 		v := livestat.LivingViewer{
 			WatchTime: livestat.Seconds(60 + r.IntN(90*60)),
-			IsComment: livestat.Flag(chance(r, 0.3)),
-			IsMic:     livestat.Flag(chance(r, 0.05)),
+			IsComment: livestat.IntBool(chance(r, 0.3)),
+			IsMic:     livestat.IntBool(chance(r, 0.05)),
 		}
 		if chance(r, 0.7) {
 			v.Kind = livestat.KindUser
@@ -75,7 +76,7 @@ func GenerateSchool(students int, seed uint64) School {
 		w.EnterTime = livestat.UnixTime(enter)
 		w.WatchTime = livestat.Seconds(d)
 		w.LeaveTime = livestat.UnixTime(enter + d + int64(r.IntN(300)))
-		w.IsComment = livestat.Flag(chance(r, 0.3))
+		w.IsComment = livestat.IntBool(chance(r, 0.3))
 		return w
 	}
 	for i := 1; i <= students; i++ {
@@ -167,4 +168,18 @@ func GenerateDurations(n int, seed uint64) []livestat.UserDuration {
 		out = append(out, row)
 	}
 	return out
+}
+
+// NewDevice returns a Device of type t, as if Nuoyun had sent its code (an
+// unknown t as if it had sent ""): for rows a test builds by hand.
+func NewDevice(t livestat.DeviceType) livestat.Device {
+	raw := `""`
+	if t >= livestat.DevicePC && t <= livestat.DeviceIOS {
+		raw = strconv.Itoa(int(t))
+	}
+	var d livestat.Device
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		panic("livestattest: NewDevice: " + err.Error()) // Device accepts every code
+	}
+	return d
 }

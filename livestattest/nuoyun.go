@@ -13,9 +13,6 @@ import (
 	"github.com/livestat/livestat"
 )
 
-// NuoyunMaxPageSize is the largest page_size the endpoint accepts.
-const NuoyunMaxPageSize = 500
-
 // The reply types below spell out the JSON of Nuoyun's docs field by field.
 
 type nuoyunReply struct {
@@ -166,7 +163,7 @@ func (s *Server) userDurations(r *http.Request, body []byte) any {
 	switch {
 	case page < 1:
 		return nuoyunFail(400, "page最小值为1")
-	case size < 1 || size > NuoyunMaxPageSize:
+	case size < 1 || size > livestat.MaxNuoyunPageSize:
 		return nuoyunFail(400, "page_size取值范围为1-500")
 	case sort == "":
 		return nuoyunFail(400, "sort不能为空")

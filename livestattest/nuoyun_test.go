@@ -41,7 +41,7 @@ func TestNuoyunPagingDeliversEveryRowOnce(t *testing.T) {
 			got, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{PageSize: size}))
 			require.NoError(t, err)
 			assert.Equal(t, rows, got)
-			assert.Equal(t, (len(rows)+size-1)/size, srv.Calls(livestattest.NuoyunUserDurations))
+			assert.Equal(t, (len(rows)+size-1)/size, srv.Calls(livestat.EndpointNuoyunUserDurations))
 		})
 	}
 }
@@ -141,21 +141,21 @@ func TestNuoyunSignature(t *testing.T) {
 func TestNuoyunFaults(t *testing.T) {
 	rows := livestattest.GenerateDurations(30, 3)
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, Faults: []livestattest.Fault{
-		{Endpoint: livestattest.NuoyunUserDurations, Call: 2, HTTPStatus: 502},
+		{Endpoint: livestat.EndpointNuoyunUserDurations, Call: 2, HTTPStatus: 502},
 	}})
 	c := srv.Client(livestat.WithNuoyunRateLimit(0, 0), livestat.WithNuoyunWorkers(1))
 	got, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{PageSize: 10}))
 	require.NoError(t, err, "a 502 is retried")
 	assert.Equal(t, rows, got)
-	assert.Equal(t, 4, srv.Calls(livestattest.NuoyunUserDurations))
+	assert.Equal(t, 4, srv.Calls(livestat.EndpointNuoyunUserDurations))
 
-	srv.Fail(livestattest.Fault{Endpoint: livestattest.NuoyunUserDurations, ErrCode: 400, ErrMsg: "账号不存在"})
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointNuoyunUserDurations, ErrCode: 400, ErrMsg: "账号不存在"})
 	_, err = c.Nuoyun.GetUserDurations(context.Background(), livestat.UserDurationRequest{Page: 1, PageSize: 10})
 	var apiErr *livestat.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 400, apiErr.Code)
 	assert.Equal(t, "账号不存在", apiErr.Message)
-	last, _ := srv.LastRequest(livestattest.NuoyunUserDurations)
+	last, _ := srv.LastRequest(livestat.EndpointNuoyunUserDurations)
 	assert.JSONEq(t, `{"page":1,"page_size":10,"sort":"asc","update_time_start":0,"update_time_end":0}`, string(last.Body), "sort is sent, asc when none is set")
 }
 
@@ -177,7 +177,7 @@ func TestGenerateDurationsIsDeterministic(t *testing.T) {
 func TestFaultWhenPicksAPage(t *testing.T) {
 	rows := livestattest.GenerateDurations(50, 4)
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, Faults: []livestattest.Fault{{
-		Endpoint: livestattest.NuoyunUserDurations, Times: -1, ErrCode: 400, ErrMsg: "第3页失败",
+		Endpoint: livestat.EndpointNuoyunUserDurations, Times: -1, ErrCode: 400, ErrMsg: "第3页失败",
 		When: func(r livestattest.Request) bool {
 			var body struct{ Page int }
 			return json.Unmarshal(r.Body, &body) == nil && body.Page == 3

@@ -19,13 +19,13 @@ func TestOmitPagingDropsThePagingFieldsOnly(t *testing.T) {
 		Nuoyun:   livestattest.GenerateDurations(5, 3),
 	})
 	for _, tc := range []struct {
-		ep         livestattest.Endpoint
+		ep         livestat.Endpoint
 		path, body string
 		gone, kept []string
 	}{
-		{livestattest.WatchStat, "/cgi-bin/living/get_watch_stat", `{"livingid":"L"}`, []string{"ending", "next_key"}, []string{"errcode", "stat_info"}},
-		{livestattest.SchoolWatchStat, "/cgi-bin/school/living/get_watch_stat_v2", `{"livingid":"S"}`, []string{"has_more", "next_cursor"}, []string{"errcode", "stat_info"}},
-		{livestattest.SchoolUnwatchStat, "/cgi-bin/school/living/get_unwatch_stat_v2", `{"livingid":"S"}`, []string{"has_more", "next_cursor"}, []string{"errcode", "stat_info"}},
+		{livestat.EndpointWatchStat, "/cgi-bin/living/get_watch_stat", `{"livingid":"L"}`, []string{"ending", "next_key"}, []string{"errcode", "stat_info"}},
+		{livestat.EndpointSchoolWatchStat, "/cgi-bin/school/living/get_watch_stat_v2", `{"livingid":"S"}`, []string{"has_more", "next_cursor"}, []string{"errcode", "stat_info"}},
+		{livestat.EndpointSchoolUnwatchStat, "/cgi-bin/school/living/get_unwatch_stat_v2", `{"livingid":"S"}`, []string{"has_more", "next_cursor"}, []string{"errcode", "stat_info"}},
 	} {
 		t.Run(string(tc.ep), func(t *testing.T) {
 			srv.Fail(livestattest.Fault{Endpoint: tc.ep, OmitPaging: true})
@@ -41,8 +41,8 @@ func TestOmitPagingDropsThePagingFieldsOnly(t *testing.T) {
 			assert.Contains(t, rep, tc.gone[0], "only the faulted call")
 		})
 	}
-	t.Run(string(livestattest.NuoyunUserDurations), func(t *testing.T) {
-		srv.Fail(livestattest.Fault{Endpoint: livestattest.NuoyunUserDurations, OmitPaging: true})
+	t.Run(string(livestat.EndpointNuoyunUserDurations), func(t *testing.T) {
+		srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointNuoyunUserDurations, OmitPaging: true})
 		rep := getJSON(t, http.MethodPost, srv.URL()+"/Api/RoomRounds/getAccountUserDurationList/2.0.0", `{"page":1,"page_size":2,"sort":"asc"}`)
 		assert.EqualValues(t, 200, rep["code"])
 		data, _ := rep["data"].(map[string]any)

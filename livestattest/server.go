@@ -30,7 +30,7 @@
 //
 //	synctest.Test(t, func(t *testing.T) {
 //		srv := livestattest.NewServer(t, livestattest.Options{InMemory: true, ...})
-//		srv.Fail(livestattest.Fault{Endpoint: livestattest.WatchStat, Page: 2, HTTPStatus: 503, RetryAfter: 30})
+//		srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Page: 2, HTTPStatus: 503, RetryAfter: 30})
 //		c := srv.Client(livestat.WithRetry(livestat.DefaultRetryPolicy()))
 //		... // the 30 s wait passes at once
 //	})
@@ -53,21 +53,6 @@ import (
 	"time"
 
 	"github.com/livestat/livestat"
-)
-
-// Endpoint names an endpoint of the fake as livestat names it in its errors:
-// string(ep) equals livestat.APIError.Endpoint (the values are livestat's
-// Endpoint constants).
-type Endpoint string
-
-// The endpoints a Server answers.
-const (
-	GetToken          Endpoint = livestat.EndpointGetToken
-	WatchStat         Endpoint = livestat.EndpointWatchStat
-	SchoolWatchStat   Endpoint = livestat.EndpointSchoolWatchStat
-	SchoolUnwatchStat Endpoint = livestat.EndpointSchoolUnwatchStat
-	// NuoyunUserDurations is Nuoyun's getAccountUserDurationList.
-	NuoyunUserDurations Endpoint = livestat.EndpointNuoyunUserDurations
 )
 
 // Default credentials of a Server when Options leave them empty.
@@ -111,10 +96,10 @@ type Options struct {
 	Latency time.Duration
 	// InMemory serves over in-memory connections instead of a loopback
 	// socket. Only the HTTP client of ClientOptions and Client reaches the
-	// server then (URL names a loopback port where nothing listens). Start such a
-	// server inside a testing/synctest bubble to run the client's waits on
-	// the bubble's clock; a loopback socket would keep the bubble's clock
-	// from moving while a connection is open.
+	// server then (URL names a loopback port where nothing listens). Start
+	// such a server inside a testing/synctest bubble to run the client's
+	// waits on the bubble's clock; a loopback socket would keep the
+	// bubble's clock from moving while a connection is open.
 	InMemory bool
 
 	// Living holds the viewers of corp broadcasts, by livingid. A row's
@@ -159,8 +144,9 @@ type Options struct {
 // rewrites the reply; CutShort sends only the first half of it. Header is
 // added to any reply. Delay alone only slows the call down.
 type Fault struct {
-	// Endpoint is the endpoint that fails; required.
-	Endpoint Endpoint
+	// Endpoint is the endpoint that fails, such as
+	// livestat.EndpointWatchStat; required.
+	Endpoint livestat.Endpoint
 	// Page, if set, restricts the fault to the calls for that page (see
 	// Request.Page). Pages may be fetched concurrently, so call numbers
 	// alone do not say which page a call is for.
@@ -245,8 +231,8 @@ type Server struct {
 	school   map[string]School
 	nuoyun   []livestat.UserDuration
 	faults   []*fault
-	calls    map[Endpoint]int
-	requests map[Endpoint][]Request
+	calls    map[livestat.Endpoint]int
+	requests map[livestat.Endpoint][]Request
 	tokens   map[string]*token
 	issued   int
 	current  string // the token gettoken hands out while it is valid
@@ -275,8 +261,8 @@ func New(opts Options) *Server {
 		opts:     opts,
 		living:   make(map[string][]livestat.LivingViewer),
 		school:   make(map[string]School),
-		calls:    make(map[Endpoint]int),
-		requests: make(map[Endpoint][]Request),
+		calls:    make(map[livestat.Endpoint]int),
+		requests: make(map[livestat.Endpoint][]Request),
 		tokens:   make(map[string]*token),
 	}
 	for id, rows := range opts.Living {
@@ -291,11 +277,16 @@ func New(opts Options) *Server {
 		s.addFault(f)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/cgi-bin/gettoken", s.handle(GetToken, http.MethodGet, s.gettoken))
-	mux.HandleFunc("/cgi-bin/living/get_watch_stat", s.handle(WatchStat, http.MethodPost, s.withToken(s.watchStat)))
-	mux.HandleFunc("/cgi-bin/school/living/get_watch_stat_v2", s.handle(SchoolWatchStat, http.MethodPost, s.withToken(s.schoolWatchStat)))
-	mux.HandleFunc("/cgi-bin/school/living/get_unwatch_stat_v2", s.handle(SchoolUnwatchStat, http.MethodPost, s.withToken(s.schoolUnwatchStat)))
-	mux.HandleFunc("/Api/RoomRounds/getAccountUserDurationList/2.0.0", s.handle(NuoyunUserDurations, http.MethodPost, s.userDurations))
+	// Each endpoint at the path and with the method livestat describes.
+	for ep, h := range map[livestat.Endpoint]handler{
+		livestat.EndpointGetToken:            s.gettoken,
+		livestat.EndpointWatchStat:           s.withToken(s.watchStat),
+		livestat.EndpointSchoolWatchStat:     s.withToken(s.schoolWatchStat),
+		livestat.EndpointSchoolUnwatchStat:   s.withToken(s.schoolUnwatchStat),
+		livestat.EndpointNuoyunUserDurations: s.userDurations,
+	} {
+		mux.HandleFunc(ep.Path(), s.handle(ep, h))
+	}
 	if opts.InMemory {
 		s.mem = newMemListener()
 		s.hs = &httptest.Server{Listener: s.mem, Config: &http.Server{Handler: mux}}
@@ -436,7 +427,7 @@ func (s *Server) TokensIssued() int {
 }
 
 // Calls returns how many calls ep has received, failed ones included.
-func (s *Server) Calls(ep Endpoint) int {
+func (s *Server) Calls(ep livestat.Endpoint) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[ep]
@@ -454,14 +445,14 @@ func (s *Server) TotalCalls() int {
 }
 
 // Requests returns the calls ep has received, in order.
-func (s *Server) Requests(ep Endpoint) []Request {
+func (s *Server) Requests(ep livestat.Endpoint) []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests[ep])
 }
 
 // LastRequest returns the last call ep received; ok is false if none.
-func (s *Server) LastRequest(ep Endpoint) (r Request, ok bool) {
+func (s *Server) LastRequest(ep livestat.Endpoint) (r Request, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rs := s.requests[ep]
@@ -477,7 +468,8 @@ type handler func(r *http.Request, body []byte) any
 
 // handle wraps h with what every endpoint does: method check, recording,
 // latency, and scripted faults.
-func (s *Server) handle(ep Endpoint, method string, h handler) http.HandlerFunc {
+func (s *Server) handle(ep livestat.Endpoint, h handler) http.HandlerFunc {
+	method := ep.Method()
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(r)
 		if err != nil {
@@ -554,7 +546,7 @@ func (s *Server) handle(ep Endpoint, method string, h handler) http.HandlerFunc 
 }
 
 // pageOf returns the page a request body of ep asks for (see Request.Page).
-func (s *Server) pageOf(ep Endpoint, body []byte) int {
+func (s *Server) pageOf(ep livestat.Endpoint, body []byte) int {
 	var req struct {
 		wecomRequest
 		Page int `json:"page"`
@@ -564,11 +556,11 @@ func (s *Server) pageOf(ep Endpoint, body []byte) int {
 	}
 	cursor := req.NextCursor
 	switch ep {
-	case NuoyunUserDurations:
+	case livestat.EndpointNuoyunUserDurations:
 		return max(req.Page, 0)
-	case WatchStat:
+	case livestat.EndpointWatchStat:
 		cursor = req.NextKey
-	case SchoolWatchStat, SchoolUnwatchStat:
+	case livestat.EndpointSchoolWatchStat, livestat.EndpointSchoolUnwatchStat:
 	default:
 		return 0
 	}
@@ -639,7 +631,7 @@ func fire(faults []*fault, matched []bool) (Fault, bool) {
 
 // writeFault answers with f if f replaces the reply, and reports whether it
 // did.
-func (s *Server) writeFault(w http.ResponseWriter, ep Endpoint, f Fault) bool {
+func (s *Server) writeFault(w http.ResponseWriter, ep livestat.Endpoint, f Fault) bool {
 	switch {
 	case f.Disconnect:
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
@@ -676,8 +668,8 @@ func (s *Server) writeFault(w http.ResponseWriter, ep Endpoint, f Fault) bool {
 }
 
 // errorReply is the envelope of a failed call of ep.
-func (s *Server) errorReply(ep Endpoint, code int, msg string) any {
-	if ep == NuoyunUserDurations {
+func (s *Server) errorReply(ep livestat.Endpoint, code int, msg string) any {
+	if ep.Vendor() == livestat.VendorNuoyun {
 		if msg == "" {
 			msg = "请求失败"
 		}

@@ -122,21 +122,21 @@ func TestPagingDeliversEveryRowOnce(t *testing.T) {
 			gotViewers, err := livestat.Collect(c.Living.Viewers(ctx, livestat.WatchStatRequest{LivingID: "L"}))
 			require.NoError(t, err)
 			assert.ElementsMatch(t, viewers, gotViewers)
-			assert.Equal(t, pages(len(viewers), pageSize), srv.Calls(livestattest.WatchStat))
+			assert.Equal(t, pages(len(viewers), pageSize), srv.Calls(livestat.EndpointWatchStat))
 
 			gotWatchers, err := livestat.Collect(c.School.Watchers(ctx, livestat.SchoolStatRequest{LivingID: "S"}))
 			require.NoError(t, err)
 			assert.ElementsMatch(t, school.Watchers, gotWatchers)
-			assert.Equal(t, pages(len(school.Watchers), pageSize), srv.Calls(livestattest.SchoolWatchStat))
+			assert.Equal(t, pages(len(school.Watchers), pageSize), srv.Calls(livestat.EndpointSchoolWatchStat))
 
 			gotAbsent, err := livestat.Collect(c.School.Absentees(ctx, livestat.SchoolStatRequest{LivingID: "S"}))
 			require.NoError(t, err)
 			assert.ElementsMatch(t, school.Absentees, gotAbsent)
-			assert.Equal(t, pages(len(school.Absentees), pageSize), srv.Calls(livestattest.SchoolUnwatchStat))
+			assert.Equal(t, pages(len(school.Absentees), pageSize), srv.Calls(livestat.EndpointSchoolUnwatchStat))
 
 			// One token for all of it.
 			assert.Equal(t, 1, srv.TokensIssued())
-			assert.Equal(t, 1, srv.Calls(livestattest.GetToken))
+			assert.Equal(t, 1, srv.Calls(livestat.EndpointGetToken))
 		})
 	}
 }
@@ -202,7 +202,7 @@ func TestWrongSecretIsRefused(t *testing.T) {
 	_, err := c.Living.GetWatchStat(context.Background(), livestat.WatchStatRequest{LivingID: "L"})
 	require.ErrorIs(t, err, livestat.ErrInvalidCredentials)
 	assert.NotContains(t, err.Error(), "wrong")
-	assert.Equal(t, 0, srv.Calls(livestattest.WatchStat))
+	assert.Equal(t, 0, srv.Calls(livestat.EndpointWatchStat))
 }
 
 func TestTokenReuseAndExpiry(t *testing.T) {
@@ -231,21 +231,21 @@ func TestFaults(t *testing.T) {
 		wantToks  int // tokens issued
 	}{
 		{"token expires mid-iteration: refreshed and replayed",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 2, ExpireToken: true}, nil, 4, 2},
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 2, ExpireToken: true}, nil, 4, 2},
 		{"busy twice: retried",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 2, Times: 2, ErrCode: -1}, nil, 5, 1},
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 2, Times: 2, ErrCode: -1}, nil, 5, 1},
 		{"HTTP 503 once: retried",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 1, HTTPStatus: 503}, nil, 4, 1},
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 1, HTTPStatus: 503}, nil, 4, 1},
 		{"truncated body once: retried",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 3, Body: `{"errcode":0,"errmsg":"ok","stat`}, nil, 4, 1},
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 3, Body: `{"errcode":0,"errmsg":"ok","stat`}, nil, 4, 1},
 		{"dropped connection once: retried",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 2, Disconnect: true}, nil, 4, 1},
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 2, Disconnect: true}, nil, 4, 1},
 		{"permission denied: final",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 2, ErrCode: 48002}, livestat.ErrPermissionDenied, 2, 1},
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 2, ErrCode: 48002}, livestat.ErrPermissionDenied, 2, 1},
 		{"rate limited on every call: gives up",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Times: -1, ErrCode: 45009}, livestat.ErrRateLimited, 4, 1},
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Times: -1, ErrCode: 45009}, livestat.ErrRateLimited, 4, 1},
 		{"gettoken busy once: retried",
-			livestattest.Fault{Endpoint: livestattest.GetToken, ErrCode: -1}, nil, 3, 1},
+			livestattest.Fault{Endpoint: livestat.EndpointGetToken, ErrCode: -1}, nil, 3, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := livestattest.NewServer(t, livestattest.Options{
@@ -259,7 +259,7 @@ func TestFaults(t *testing.T) {
 				require.NoError(t, err)
 				assert.ElementsMatch(t, viewers, got)
 			}
-			assert.Equal(t, tc.wantCalls, srv.Calls(livestattest.WatchStat))
+			assert.Equal(t, tc.wantCalls, srv.Calls(livestat.EndpointWatchStat))
 			assert.Equal(t, tc.wantToks, srv.TokensIssued())
 		})
 	}
@@ -273,7 +273,7 @@ func TestFailAddsAFaultForTheNextCall(t *testing.T) {
 	_, err := c.Living.GetWatchStat(ctx, req)
 	require.NoError(t, err)
 
-	srv.Fail(livestattest.Fault{Endpoint: livestattest.WatchStat, ErrCode: 48002, ErrMsg: "no permission"})
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointWatchStat, ErrCode: 48002, ErrMsg: "no permission"})
 	_, err = c.Living.GetWatchStat(ctx, req)
 	var apiErr *livestat.APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -289,7 +289,7 @@ func TestFailAddsAFaultForTheNextCall(t *testing.T) {
 func TestDelayEndsWhenTheClientGivesUp(t *testing.T) {
 	srv := livestattest.New(livestattest.Options{
 		Living: map[string][]livestat.LivingViewer{"L": nil},
-		Faults: []livestattest.Fault{{Endpoint: livestattest.WatchStat, Delay: time.Hour}},
+		Faults: []livestattest.Fault{{Endpoint: livestat.EndpointWatchStat, Delay: time.Hour}},
 	})
 	c := srv.Client(livestat.WithoutRetries(), livestat.WithTimeout(50*time.Millisecond))
 	_, err := c.Living.GetWatchStat(context.Background(), livestat.WatchStatRequest{LivingID: "L"})
@@ -302,17 +302,17 @@ func TestReadBack(t *testing.T) {
 	srv := livestattest.NewServer(t, livestattest.Options{
 		PageSize: 2, School: map[string]livestattest.School{"S": livestattest.GenerateSchool(3, 1)},
 	})
-	_, ok := srv.LastRequest(livestattest.SchoolWatchStat)
+	_, ok := srv.LastRequest(livestat.EndpointSchoolWatchStat)
 	assert.False(t, ok)
 
 	_, err := livestat.Collect(srv.Client().School.Watchers(context.Background(), livestat.SchoolStatRequest{LivingID: "S"}))
 	require.NoError(t, err)
 
-	reqs := srv.Requests(livestattest.SchoolWatchStat)
-	require.Len(t, reqs, srv.Calls(livestattest.SchoolWatchStat))
+	reqs := srv.Requests(livestat.EndpointSchoolWatchStat)
+	require.Len(t, reqs, srv.Calls(livestat.EndpointSchoolWatchStat))
 	require.GreaterOrEqual(t, len(reqs), 2)
 	assert.JSONEq(t, `{"livingid":"S"}`, string(reqs[0].Body))
-	last, ok := srv.LastRequest(livestattest.SchoolWatchStat)
+	last, ok := srv.LastRequest(livestat.EndpointSchoolWatchStat)
 	require.True(t, ok)
 	assert.Equal(t, reqs[len(reqs)-1], last)
 	assert.Equal(t, http.MethodPost, last.Method)

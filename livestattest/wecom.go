@@ -117,7 +117,7 @@ type wireAbsentParent struct {
 	PartyIDs      []int64 `json:"partyids"`
 }
 
-func flag(f livestat.Flag) int {
+func flag(f livestat.IntBool) int {
 	if f {
 		return 1
 	}

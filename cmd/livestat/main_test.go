@@ -298,7 +298,7 @@ func TestFailuresExitOneWithOneLine(t *testing.T) {
 		want  []string // in the stderr line
 	}{
 		{"errcode on page 2",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 2, ErrCode: 48002, ErrMsg: "api forbidden"}, nil,
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 2, ErrCode: 48002, ErrMsg: "api forbidden"}, nil,
 			[]string{"wecom-watch", "--living-id", "L"},
 			[]string{"living/get_watch_stat", "errcode 48002", "api forbidden", "output is incomplete (2 rows were written)"}},
 		{"wrong secret",
@@ -306,11 +306,11 @@ func TestFailuresExitOneWithOneLine(t *testing.T) {
 			[]string{"wecom-school-watch", "--living-id", "S"},
 			[]string{"gettoken", "errcode 40001", "check WECOM_CORP_ID and WECOM_CORP_SECRET"}},
 		{"HTTP 502 on every call",
-			livestattest.Fault{Endpoint: livestattest.SchoolUnwatchStat, Times: -1, HTTPStatus: 502}, nil,
+			livestattest.Fault{Endpoint: livestat.EndpointSchoolUnwatchStat, Times: -1, HTTPStatus: 502}, nil,
 			[]string{"wecom-school-unwatch", "--living-id", "S"},
 			[]string{"school/living/get_unwatch_stat_v2", "HTTP 502"}},
 		{"deadline",
-			livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 1, Delay: time.Hour}, nil,
+			livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 1, Delay: time.Hour}, nil,
 			[]string{"wecom-watch", "--living-id", "L", "--timeout", "200ms"},
 			[]string{"timed out after 200ms (--timeout)", "living/get_watch_stat"}},
 		{"unknown livingid",
@@ -379,7 +379,7 @@ type probe struct {
 func (p *probe) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.callsAtWrite = append(p.callsAtWrite, p.srv.Calls(livestattest.WatchStat))
+	p.callsAtWrite = append(p.callsAtWrite, p.srv.Calls(livestat.EndpointWatchStat))
 	return p.buf.Write(b)
 }
 
@@ -508,7 +508,7 @@ func TestNuoyunDurations(t *testing.T) {
 		}
 		assert.Contains(t, r.stdout, `"https://x.test/a.jpg?s=1&t=2"`, "URLs are not HTML-escaped")
 		// The request as the flags say.
-		last, _ := srv.LastRequest(livestattest.NuoyunUserDurations)
+		last, _ := srv.LastRequest(livestat.EndpointNuoyunUserDurations)
 		var body map[string]any
 		require.NoError(t, json.Unmarshal(last.Body, &body))
 		assert.EqualValues(t, 34043700, body["wechat_user_space_id"])
@@ -531,7 +531,7 @@ func TestNuoyunDurations(t *testing.T) {
 			{"user", "1247419132", "315897", "", "", "10", "", "", "", "", "", "0", "0", "", "", "", "8756", "CLANNAD",
 				"2025-09-16 19:28:18", "2025-09-17 09:51:35", "", ""},
 		}, recs)
-		assert.Equal(t, 2, srv.Calls(livestattest.NuoyunUserDurations)-1, "page size 1: two pages (after the jsonl run's one)")
+		assert.Equal(t, 2, srv.Calls(livestat.EndpointNuoyunUserDurations)-1, "page size 1: two pages (after the jsonl run's one)")
 	})
 
 	t.Run("table", func(t *testing.T) {
@@ -564,7 +564,7 @@ func TestNuoyunDurationsWithoutUserSpaceID(t *testing.T) {
 	r := c.run("nuoyun-durations", "--page-size", "5")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Len(t, jsonLines(t, r.stdout), 7)
-	for _, req := range srv.Requests(livestattest.NuoyunUserDurations) {
+	for _, req := range srv.Requests(livestat.EndpointNuoyunUserDurations) {
 		var body map[string]any
 		require.NoError(t, json.Unmarshal(req.Body, &body))
 		assert.NotContains(t, body, "wechat_user_space_id")
@@ -576,7 +576,7 @@ func TestNuoyunDurationsWithoutUserSpaceID(t *testing.T) {
 // written, and the count matches the total.
 func TestNuoyunDurationsWritesRowsWithoutViewerID(t *testing.T) {
 	srv := newServer(t, livestattest.Options{Faults: []livestattest.Fault{{
-		Endpoint: livestattest.NuoyunUserDurations, Times: -1,
+		Endpoint: livestat.EndpointNuoyunUserDurations, Times: -1,
 		Body: `{"code":200,"msg":"Success","data":{"total":3,"list":[
 			{"room_id":1,"wechat_user_space_id":0,"wechat_user_name":"a"},
 			{"room_id":1,"wechat_user_space_id":"","wechat_user_name":"b"},
@@ -633,7 +633,7 @@ func TestNuoyunDurationsFailures(t *testing.T) {
 
 	// A failure on page 3 of 3, after two pages were written.
 	srv.Fail(livestattest.Fault{
-		Endpoint: livestattest.NuoyunUserDurations, ErrCode: 500, ErrMsg: "服务器繁忙", Times: -1,
+		Endpoint: livestat.EndpointNuoyunUserDurations, ErrCode: 500, ErrMsg: "服务器繁忙", Times: -1,
 		When: func(r livestattest.Request) bool { return bytes.Contains(r.Body, []byte(`"page":3,`)) },
 	})
 	c := nuoyunCLI(t, srv)

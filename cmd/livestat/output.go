@@ -351,7 +351,7 @@ func localTime(t time.Time) string {
 	return t.Local().Format("2006-01-02 15:04")
 }
 
-func yesNo(f livestat.Flag) string {
+func yesNo(f livestat.IntBool) string {
 	if f {
 		return "yes"
 	}

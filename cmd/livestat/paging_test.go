@@ -21,14 +21,14 @@ func TestOutIsKeptWhenAPageLacksItsPagingField(t *testing.T) {
 			bytes.Contains(r.Body, []byte(`"next_`)) // WeCom: any cursor but the first
 	}
 	for _, tc := range []struct {
-		ep   livestattest.Endpoint
+		ep   livestat.Endpoint
 		args []string
 		want string
 	}{
-		{livestattest.WatchStat, []string{"wecom-watch", "--living-id", "L"}, "no ending field"},
-		{livestattest.SchoolWatchStat, []string{"wecom-school-watch", "--living-id", "S"}, "no has_more field"},
-		{livestattest.SchoolUnwatchStat, []string{"wecom-school-unwatch", "--living-id", "S"}, "no has_more field"},
-		{livestattest.NuoyunUserDurations, []string{"nuoyun-durations", "--user-space-id", "34043700", "--page-size", "2"}, "no data.total field"},
+		{livestat.EndpointWatchStat, []string{"wecom-watch", "--living-id", "L"}, "no ending field"},
+		{livestat.EndpointSchoolWatchStat, []string{"wecom-school-watch", "--living-id", "S"}, "no has_more field"},
+		{livestat.EndpointSchoolUnwatchStat, []string{"wecom-school-unwatch", "--living-id", "S"}, "no has_more field"},
+		{livestat.EndpointNuoyunUserDurations, []string{"nuoyun-durations", "--user-space-id", "34043700", "--page-size", "2"}, "no data.total field"},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
 			// Three pages of 2 rows each.

@@ -34,7 +34,7 @@ external_user  wmX       王芳    30s      true
 2 viewers: 1 corp members, 1 external contacts; 2m0s watched in total
 `, out.String())
 
-	srv.Fail(livestattest.Fault{Endpoint: livestattest.WatchStat, Call: 2, ErrCode: 48002})
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Call: 2, ErrCode: 48002})
 	err := listViewers(context.Background(), srv.Client(), "L", &bytes.Buffer{})
 	assert.ErrorIs(t, err, livestat.ErrPermissionDenied)
 }
@@ -55,7 +55,7 @@ func TestRealAPIPathHonoursWeComBaseURL(t *testing.T) {
 	require.NoError(t, realMain(context.Background(), []string{"-living-id", "L"}, &out, func(k string) string { return env[k] }))
 	assert.Contains(t, out.String(), "zhangsan")
 	assert.Contains(t, out.String(), "1 viewers: ")
-	assert.Equal(t, 1, srv.Calls(livestattest.WatchStat))
+	assert.Equal(t, 1, srv.Calls(livestat.EndpointWatchStat))
 }
 
 // Half the credentials is a mistake, not a reason to run offline.

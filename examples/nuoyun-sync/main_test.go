@@ -48,7 +48,7 @@ func TestSyncResumesAndContinues(t *testing.T) {
 	ctx := context.Background()
 
 	// Run 1 stops at page 3.
-	srv.Fail(livestattest.Fault{Endpoint: livestattest.NuoyunUserDurations, ErrCode: 400, ErrMsg: "网络错误",
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointNuoyunUserDurations, ErrCode: 400, ErrMsg: "网络错误",
 		When: func(r livestattest.Request) bool { return bytes.Contains(r.Body, []byte(`"page":3,`)) }})
 	err := syncRows(ctx, c, cfg, &bytes.Buffer{})
 	require.ErrorContains(t, err, "page 3 of window")
@@ -62,7 +62,7 @@ func TestSyncResumesAndContinues(t *testing.T) {
 	assert.Contains(t, out.String(), "resuming window")
 	assert.Len(t, storedKeys(t, cfg.out), 50)
 	assert.Equal(t, checkpoint{SyncedUntil: now.Add(-time.Hour).Unix()}, readCheckpoint(t, cfg.checkpoint))
-	last, _ := srv.LastRequest(livestattest.NuoyunUserDurations)
+	last, _ := srv.LastRequest(livestat.EndpointNuoyunUserDurations)
 	assert.Contains(t, string(last.Body), `"update_time_end":`+jsonNumber(now.Add(-time.Hour).Unix()))
 
 	// Two rows change after the window; run 3 fetches only them.

@@ -52,7 +52,7 @@ func TestAttendanceCountsEachClass(t *testing.T) {
 
 func TestAttendanceFailsWholly(t *testing.T) {
 	srv := livestattest.NewServer(t, livestattest.Options{School: map[string]livestattest.School{"L": livestattest.GenerateSchool(10, 1)}})
-	srv.Fail(livestattest.Fault{Endpoint: livestattest.SchoolUnwatchStat, ErrCode: 48002})
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointSchoolUnwatchStat, ErrCode: 48002})
 	got, err := attendance(context.Background(), srv.Client(), "L")
 	assert.ErrorIs(t, err, livestat.ErrPermissionDenied)
 	assert.ErrorContains(t, err, "absentees")
@@ -69,8 +69,8 @@ func TestRealAPIPathHonoursWeComBaseURL(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, realMain(context.Background(), []string{"-living-id", "L"}, &out, func(k string) string { return env[k] }))
 	assert.Regexp(t, `(?m)^\s*42\s+1\s+1\s+50%\s+10m0s\s`, out.String())
-	assert.Equal(t, 1, srv.Calls(livestattest.SchoolWatchStat))
-	assert.Equal(t, 1, srv.Calls(livestattest.SchoolUnwatchStat))
+	assert.Equal(t, 1, srv.Calls(livestat.EndpointSchoolWatchStat))
+	assert.Equal(t, 1, srv.Calls(livestat.EndpointSchoolUnwatchStat))
 }
 
 // Half the credentials is a mistake, not a reason to run offline.
