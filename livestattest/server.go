@@ -729,14 +729,32 @@ func (s *Server) gettoken(r *http.Request, _ []byte) any {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	tok, ttl := s.issue()
+	return gettokenReply{wecomStatus: success(), AccessToken: tok, ExpiresIn: ttl}
+}
+
+// Token returns the access token gettoken hands out now, and its lifetime
+// left: for a client whose tokens come from elsewhere
+// (livestat.WithTokenSource). Like a token from gettoken, it expires after
+// TokenTTL or with ExpireTokens.
+func (s *Server) Token() (token string, expiresIn time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok, ttl := s.issue()
+	return tok, time.Duration(ttl) * time.Second
+}
+
+// issue returns the current token and its seconds left, issuing a new one
+// when there is none or it has expired. Callers hold mu.
+func (s *Server) issue() (string, int64) {
 	now := time.Now()
 	if t := s.tokens[s.current]; s.current != "" && !t.expired && now.Before(t.expires) {
-		return gettokenReply{wecomStatus: success(), AccessToken: s.current, ExpiresIn: max(1, int64(t.expires.Sub(now)/time.Second))}
+		return s.current, max(1, int64(t.expires.Sub(now)/time.Second))
 	}
 	s.issued++
 	s.current = fmt.Sprintf("livestattest-token-%d", s.issued)
 	s.tokens[s.current] = &token{expires: now.Add(s.opts.TokenTTL)}
-	return gettokenReply{wecomStatus: success(), AccessToken: s.current, ExpiresIn: int64(s.opts.TokenTTL / time.Second)}
+	return s.current, int64(s.opts.TokenTTL / time.Second)
 }
 
 // readBody reads a request body of reasonable size.
