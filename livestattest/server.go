@@ -491,6 +491,9 @@ func (s *Server) handle(ep livestat.Endpoint, h handler) http.HandlerFunc {
 		}
 		s.mu.Lock()
 		f, faulty := fire(faults, matched)
+		// A fault that has spoiled all its calls is done: drop it, so that
+		// a long run adding faults (a fuzzer) does not slow down.
+		s.faults = slices.DeleteFunc(s.faults, (*fault).done)
 		delay := s.opts.Latency
 		if faulty && f.ExpireToken {
 			s.expireTokens()
@@ -611,6 +614,9 @@ func omitPaging(rep any) any {
 	}
 	return m
 }
+
+// done reports whether f can match no more calls.
+func (f *fault) done() bool { return f.Times >= 0 && f.seen >= f.Call+f.Times-1 }
 
 // fire counts a call against the faults it matched and returns the first
 // one that applies to it. Callers hold mu.
