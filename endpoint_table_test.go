@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/livestat/livestat"
 	"github.com/livestat/livestat/livestattest"
@@ -152,6 +153,17 @@ func endpointCases() []endpointCase {
 			opts: []livestat.Option{livestat.WithNuoyunWorkers(1)},
 		},
 	}
+}
+
+// tableCase returns the row of ep.
+func tableCase(tb testing.TB, ep livestat.Endpoint) endpointCase {
+	for _, ec := range endpointCases() {
+		if ec.ep == ep {
+			return ec
+		}
+	}
+	tb.Fatalf("%s is not in the endpoint table", ep)
+	return endpointCase{}
 }
 
 // nuoyunViewer is the wechat_user_space_id of row "u<p>_<i>".
