@@ -113,7 +113,7 @@ func authorize(ctx context.Context, auth RequestAuthorizer, c *call, cr *credent
 			if json.Unmarshal(b, &s) != nil {
 				s = string(b)
 			}
-			cr.values = append(cr.values, s)
+			cr.addValues(s)
 		}
 	}
 	body, err := json.Marshal(fields)

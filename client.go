@@ -299,6 +299,10 @@ type call struct {
 	body     any
 	token    bool // authenticate with the vendor's per-call credential (an access token)
 	secret   bool // the reply holds a secret: no body snippets in errors
+	// replyCreds names the top-level string fields of the reply that are
+	// credentials (gettoken's access_token): the layer below the
+	// middleware takes them out of the reply (see credentials).
+	replyCreds []string
 }
 
 // noStatus marks a status code the reply did not contain.
@@ -435,7 +439,7 @@ func (cl *Client) once(ctx context.Context, api vendorAPI, c *call, cred string,
 
 	// Credentials travel in ctx, to the layer below the user's middleware
 	// (transport.go); everything above it, resty included, sees REDACTED.
-	cr := &credentials{}
+	cr := &credentials{vendor: c.vendor, endpoint: c.endpoint, replyFields: c.replyCreds, maxReply: cl.cfg.maxBody}
 	for k, vs := range c.creds {
 		cr.addQuery(k, vs...)
 	}
@@ -461,7 +465,10 @@ func (cl *Client) once(ctx context.Context, api vendorAPI, c *call, cred string,
 	}
 	resp, err := r.Execute(c.method, base+c.path)
 	if err != nil {
-		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: sanitizeTransportErr(err)}
+		if me, ok := errors.AsType[*MiddlewareError](err); ok {
+			return 0, me // the program's mistake: not a transport failure, not retried
+		}
+		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: cr.scrubError(err)}
 	}
 	body := resp.RawBody()
 	defer body.Close()
@@ -479,7 +486,7 @@ func (cl *Client) once(ctx context.Context, api vendorAPI, c *call, cred string,
 		return snippet(cr.redact(data))
 	}
 	if rerr != nil {
-		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: fmt.Errorf("reading reply: %w", sanitizeTransportErr(rerr))}
+		return 0, &TransportError{Vendor: c.vendor, Endpoint: c.endpoint, Err: fmt.Errorf("reading reply: %w", cr.scrubError(rerr))}
 	}
 	if n > cl.cfg.maxBody {
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "too large", Err: fmt.Errorf("reply exceeds %d bytes", cl.cfg.maxBody)}
@@ -510,15 +517,25 @@ func (cl *Client) once(ctx context.Context, api vendorAPI, c *call, cred string,
 		// still fills the other fields, so when the status it decoded says
 		// failure, that failure is the better report.
 		if !st.ok && st.code != 0 && st.code != noStatus {
-			return 0, newAPIError(c.vendor, c.endpoint, st.code, st.msg, status)
+			return 0, newAPIError(c.vendor, c.endpoint, st.code, cr.scrubString(st.msg), status)
 		}
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: err}
+	}
+	if creds := cr.replyCredentials(); creds != nil && out != nil {
+		// The real values of the reply's credentials, which the
+		// middleware saw as REDACTED.
+		if err := json.Unmarshal(creds, out); err != nil {
+			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Err: err}
+		}
+		if r, ok := out.(statusReply); ok {
+			st = r.status()
+		}
 	}
 	if st.code == noStatus {
 		return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Snippet: snip(), Err: errors.New("the reply has no status code (errcode or code)")}
 	}
 	if !st.ok {
-		return 0, newAPIError(c.vendor, c.endpoint, st.code, st.msg, status)
+		return 0, newAPIError(c.vendor, c.endpoint, st.code, cr.scrubString(st.msg), status)
 	}
 	if paged != nil {
 		if field := paged.missingPaging(); field != "" {

@@ -32,7 +32,7 @@
 // fetches a fresh one and replays the request once. It never loops.
 //
 // Tokens and secrets never appear in errors or logs: request URLs are
-// redacted, Token's String, GoString and LogValue print REDACTED, and resty's
+// redacted, Token's String, Format and LogValue print REDACTED, and resty's
 // own logging is off. Middleware for tracing, logging and metrics
 // (WithMiddleware, e.g. otelhttp) runs above the layer that adds the
 // credentials, so it sees REDACTED in their place; only the transport of

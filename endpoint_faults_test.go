@@ -203,12 +203,34 @@ var nuoyunFaults = []fault{
 	{name: "code 400 with data [] (PHP)", make: httpFault(0, 200, `{"code":400,"msg":"参数错误","data":[]}`), want: final("APIError")},
 	{name: "rows past the total", at: []int{1}, make: func(ec endpointCase, _ int, _ map[int][]byte) livestattest.Fault {
 		return livestattest.Fault{Endpoint: ec.ep, Times: -1, Edit: editJSON(func(_ livestattest.Request, m map[string]any) {
-			m["data"].(map[string]any)["total"] = (faultPages - 1) * faultPerPage
+			setTotal(m, (faultPages-1)*faultPerPage)
 		})}
 	}, want: expect{full: true, rows: func(int) []string { return tableIDs(faultPages-1, faultPerPage) }}},
+	// A total that changes during the iteration (rows added or removed)
+	// means the pages no longer line up: an error after the rows of the
+	// pages before, never a result reported as complete.
 	{name: "total grows after page 1", at: []int{1}, make: edit(1, func(_ endpointCase, _ livestattest.Request, m map[string]any) {
-		m["data"].(map[string]any)["total"] = (faultPages - 1) * faultPerPage
-	}), want: full()},
+		setTotal(m, (faultPages-1)*faultPerPage)
+	}), want: expect{as: "PaginationError", is: []error{livestat.ErrPagination}, rows: func(int) []string { return tableIDs(1, faultPerPage) }}},
+	{name: "total changes on a later page", at: []int{2, faultPages/2 + 1, faultPages}, make: edit(0, func(_ endpointCase, _ livestattest.Request, m map[string]any) {
+		setTotal(m, faultPages*faultPerPage+1)
+	}), want: expect{as: "PaginationError", is: []error{livestat.ErrPagination}}},
+	{name: "total shrinks to the rows before an empty page", at: []int{2, faultPages/2 + 1, faultPages}, make: func(ec endpointCase, n int, _ map[int][]byte) livestattest.Fault {
+		return livestattest.Fault{Endpoint: ec.ep, Page: n, Times: -1, Edit: editJSON(func(_ livestattest.Request, m map[string]any) {
+			ec.setRows(m, []any{})
+			setTotal(m, (n-1)*faultPerPage)
+		})}
+	}, want: expect{as: "PaginationError", is: []error{livestat.ErrPagination}}},
+	{name: "a row more than the total on the last page", at: []int{faultPages}, make: func(ec endpointCase, _ int, _ map[int][]byte) livestattest.Fault {
+		return livestattest.Fault{Endpoint: ec.ep, Times: -1, Edit: editJSON(func(_ livestattest.Request, m map[string]any) { setTotal(m, faultPages*faultPerPage-1) })}
+	}, want: expect{as: "PaginationError", is: []error{livestat.ErrPagination}}},
+	{name: `data.total "" (not a count)`, make: edit(0, func(_ endpointCase, _ livestattest.Request, m map[string]any) { setTotal(m, "") }),
+		want: final("ResponseError", livestat.ErrBadResponse)},
+	{name: "data.total negative", make: edit(0, func(_ endpointCase, _ livestattest.Request, m map[string]any) { setTotal(m, -1) }),
+		want: final("ResponseError", livestat.ErrBadResponse)},
+	{name: "data.total 0 with rows", at: []int{1}, make: func(ec endpointCase, _ int, _ map[int][]byte) livestattest.Fault {
+		return livestattest.Fault{Endpoint: ec.ep, Times: -1, Edit: editJSON(func(_ livestattest.Request, m map[string]any) { setTotal(m, 0) })}
+	}, want: expect{as: "PaginationError", is: []error{livestat.ErrPagination}}},
 	{name: "rows of the page before repeated", at: []int{2, faultPages/2 + 1, faultPages}, withBodies: true,
 		make: func(ec endpointCase, n int, bodies map[int][]byte) livestattest.Fault {
 			var before []any
@@ -226,6 +248,9 @@ var nuoyunFaults = []fault{
 			return livestattest.Fault{Endpoint: ec.ep, Times: -1, Edit: func(livestattest.Request, []byte) []byte { return bodies[1] }}
 		}, want: expect{as: "PaginationError", is: []error{livestat.ErrPagination}}},
 }
+
+// setTotal sets a Nuoyun reply's data.total.
+func setTotal(m map[string]any, total any) { m["data"].(map[string]any)["total"] = total }
 
 func (ec endpointCase) faults() []fault {
 	if ec.numbered {

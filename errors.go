@@ -343,16 +343,6 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// sanitizeTransportErr strips the request URL's secrets from err. A
-// *url.Error is rebuilt with a redacted URL; anything else is returned as is.
-func sanitizeTransportErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
-	}
-	return err
-}
-
 // snippetLen bounds the body prefix quoted in errors.
 const snippetLen = 120
 
@@ -383,4 +373,27 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// MiddlewareError is returned, before anything is sent, when a middleware
+// installed with WithMiddleware passed livestat's request on (REDACTED
+// placeholders and all) with another scheme, host or path than livestat
+// built it for; or when the http.Client of WithHTTPClient, with a
+// CheckRedirect of its own, followed a redirect. livestat adds credentials
+// only to the URL it built, so the request would have reached the server
+// with REDACTED in their place. It is a mistake in the program, not a
+// transient failure: it matches no sentinel and is never retried. It
+// names the URLs without their query, and holds no credential.
+type MiddlewareError struct {
+	Vendor   Vendor
+	Endpoint Endpoint
+	// Want is the URL livestat built (scheme, host and path), Got the one
+	// the middleware sent.
+	Want, Got string
+}
+
+// Error implements the error interface.
+func (e *MiddlewareError) Error() string {
+	return fmt.Sprintf("livestat: %s %s: a middleware changed the URL of the request (or the http.Client followed a redirect) from %s to %s; livestat adds credentials only to the URL it built, so the request was not sent",
+		e.Vendor, e.Endpoint, e.Want, e.Got)
 }

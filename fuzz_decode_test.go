@@ -246,6 +246,9 @@ func FuzzDecodeUserDurations(f *testing.F) {
 			if p.Code != 200 || p.Page != 2 || p.PageSize != 10 {
 				t.Fatalf("page %d/%d with code %d", p.Page, p.PageSize, p.Code)
 			}
+			if p.Data.Total < 0 {
+				t.Fatalf("a page with total %d: a count is never negative, and an absent one is an error", p.Data.Total)
+			}
 			want := int64(0)
 			if total := int64(p.Data.Total); total > 0 {
 				want = total / 10

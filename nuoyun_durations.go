@@ -103,8 +103,9 @@ type UserDurationPage struct {
 // UserDurationData is a page's rows and the total row count.
 type UserDurationData struct {
 	// Total counts the rows of all pages (用户总数). A reply without it
-	// (data {} or null included) is an error: absent is not zero.
-	Total FlexInt        `json:"total"`
+	// (data {} or null included), with a null one, or with one that is not
+	// a count is an error naming data.total: absent is not zero.
+	Total RowCount       `json:"total"`
 	List  []UserDuration `json:"list"`
 }
 
@@ -116,10 +117,10 @@ func (p *UserDurationPage) More() bool {
 
 // unsetPaging marks the total absent. It stays so when data is {} or null,
 // or when total is null: none of these is a count.
-func (p *UserDurationPage) unsetPaging() { p.Data.Total = noStatus }
+func (p *UserDurationPage) unsetPaging() { p.Data.Total = rowCountAbsent }
 
 func (p *UserDurationPage) missingPaging() string {
-	if p.Data.Total == noStatus {
+	if p.Data.Total == rowCountAbsent {
 		return "data.total"
 	}
 	return ""
@@ -206,7 +207,7 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		req.UpdateTimeEnd = max(UnixTime(time.Now().Unix()), req.UpdateTimeStart)
 	}
 	first := req.Page
-	snap := newDurationSnapshot(first)
+	t := newDurationTally(first, req.PageSize)
 	return pager[int, *UserDurationPage, UserDuration]{
 		endpoint: EndpointNuoyunUserDurations,
 		start:    first,
@@ -219,7 +220,7 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 		rows: func(p *UserDurationPage, yield func(UserDuration) bool) bool {
 			return yieldAll(p.Data.List, yield)
 		},
-		onPage:    snap.page,
+		onPage:    t.page,
 		readAhead: numberedReadAhead(first, s.c.cfg.nuoyunWorkers, (*UserDurationPage).LastPage),
 		maxPages:  s.c.cfg.maxPages,
 	}, nil
@@ -250,7 +251,9 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // the fewest requests), from req.Page (default 1), and stops after an empty
 // page or when Page × PageSize reaches the total. An empty page whose total
 // says rows remain, or a page holding only rows of earlier pages, ends the
-// iteration with a *PaginationError instead, as rows would be missing.
+// iteration with a *PaginationError instead, as rows would be missing. A
+// data.total that is absent, null or not a count ends it with a
+// *ResponseError naming the field; a total of 0 is an empty result.
 // Once the first page tells the total, the following pages are fetched
 // concurrently by up to
 // WithNuoyunWorkers requests (default 4), within the client's rate limit;
@@ -270,17 +273,16 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // Only two pages of rows are kept, so memory does not grow with the
 // number of rows.
 //
-// Complete or an error: on the last page, the rows yielded (repeats not
-// counted) must add up to the total from req.Page on, or the iteration
-// ends with a *PaginationError instead of finishing quietly with rows
-// missing: pages came back short, or rows moved ahead of the pages
-// already read (a repeat is the row that pushed another out of reach).
-// One change counting cannot see: a row that leaves the window during the
-// iteration (updated after the pinned end, or deleted) moves the rows
-// after it back by one, so the row at the page boundary the iteration was
-// crossing can be missed, one for each row that left, while the total
-// shrinks by as many. A page whose Total differs from the first page's
-// shows that rows left; run again to be sure of a complete result.
+// Complete or an error: the total must be the same on
+// every page, since a row added or removed during the iteration (or
+// updated past the pinned end) moves the rows after it across page
+// boundaries; and on the last page the rows yielded (repeats not counted)
+// must be exactly the total from req.Page on: fewer means pages came back
+// short or rows moved ahead of the pages already read (a repeat is the row
+// that pushed another out of reach), more means rows the total does not
+// count. Otherwise, or when a page brings more new rows than PageSize, the
+// iteration ends with a *PaginationError instead of finishing quietly with
+// rows missing or doubled; run again for a complete result.
 //
 // Errors end the iteration: an invalid request yields a *ValidationError
 // before any request, a failed page its error after the rows of the pages

@@ -6,40 +6,62 @@ import (
 	"hash/maphash"
 )
 
-// durationSnapshot is the bookkeeping of one pass over Nuoyun's numbered
-// pages: it drops the rows that a page repeats from the page before, and
-// checks, page by page, that the pass is complete.
+// durationTally is the bookkeeping of one pass over the pages of
+// getAccountUserDurationList, shared by UserDurations, UserDurationPages
+// and everything built on them. It sees every page in page order (read-ahead
+// or not) and enforces what makes a pass complete:
 //
-// The rows of the previous page and of this one are kept. A row shifted
-// across a page boundary (rows moved while the iteration ran) comes back
-// identical on the next page, so two pages suffice and memory stays bounded
-// by the page size, not the number of rows. A key such as (room, viewer)
-// would not do: a viewer has a row per round of a room, and ids may be 0,
-// "" or absent.
-type durationSnapshot struct {
-	first     int // the number of the iteration's first page
-	prev, cur *rowSet
-	yielded   int64 // rows kept so far
-	repeats   int64 // rows dropped so far
+//   - the total is the same on every page: a row added or removed during
+//     the pass moves the rows after it across page boundaries, so a row
+//     may have been skipped or served twice, and the pages no longer add
+//     up to anything;
+//   - a row is dropped only when it repeats, in every field, a row of the
+//     previous page (what a page shift repeats), never for its ids;
+//   - no page brings more new rows than page_size;
+//   - on the last page, the rows yielded (repeats not counted) are exactly
+//     the total from the pass's first page on: fewer means rows were lost,
+//     more that the server served rows its total does not count;
+//   - an empty page ends the pass only where the total says no rows
+//     remain, and a non-empty page of nothing but repeats is an error.
+type durationTally struct {
+	first, pageSize int
+	total           RowCount // the first page's
+	totalPage       int      // the page it came from; 0 before the first page
+	// The rows of the previous page and of this one. A row shifted across
+	// a page boundary comes back identical on the next page, so two pages
+	// suffice and memory stays bounded by the page size, not the number
+	// of rows. A key such as (room, viewer) would not do: a viewer has a
+	// row per round of a room, and ids may be 0, "" or absent.
+	prev, cur        *rowSet
+	yielded, repeats int64
 }
 
-func newDurationSnapshot(first int) *durationSnapshot {
+func newDurationTally(first, pageSize int) *durationTally {
 	seed := maphash.MakeSeed()
-	return &durationSnapshot{first: first, prev: newRowSet(seed), cur: newRowSet(seed)}
+	return &durationTally{first: first, pageSize: pageSize, prev: newRowSet(seed), cur: newRowSet(seed)}
 }
 
-// page takes the next page of the pass, in page order: it removes from
-// p.Data.List the exact repeats of the previous page's rows, and returns a
-// *PaginationError when p shows that rows would be missing.
-func (d *durationSnapshot) page(p *UserDurationPage) error {
-	ep := EndpointNuoyunUserDurations
+// page checks p, the next page of the pass, and removes from its List the
+// exact repeats of the previous page's rows. An error ends the pass before
+// any row of p is yielded.
+func (t *durationTally) page(p *UserDurationPage) error {
+	fail := func(format string, args ...any) error {
+		return &PaginationError{Endpoint: EndpointNuoyunUserDurations, Page: p.Page, Reason: fmt.Sprintf(format, args...)}
+	}
+	if t.totalPage == 0 {
+		t.total, t.totalPage = p.Data.Total, p.Page
+	} else if p.Data.Total != t.total {
+		return fail("the total changed from %d (page %d) to %d (page %d): rows were added or removed during the iteration",
+			t.total, t.totalPage, p.Data.Total, p.Page)
+	}
+	// The rows from this pass's first page on that the total accounts for.
+	want := max(int64(t.total)-int64(t.first-1)*int64(t.pageSize), 0)
 	if len(p.Data.List) == 0 {
-		// An empty page ends the iteration, unless its own total says rows
-		// exist from its offset on: then the server failed to serve them,
-		// and ending quietly would lose them.
-		if int64(p.Page-1)*int64(p.PageSize) < int64(p.Data.Total) {
-			return &PaginationError{Endpoint: ep, Page: p.Page,
-				Reason: fmt.Sprintf("the page is empty, but the total (%d) says rows remain", p.Data.Total)}
+		// An empty page ends the pass, unless the total says rows exist
+		// from its offset on: then the server failed to serve them, and
+		// ending quietly would lose them.
+		if int64(p.Page-1)*int64(t.pageSize) < int64(t.total) {
+			return fail("the page is empty, but the total (%d) says rows remain", t.total)
 		}
 		return nil
 	}
@@ -47,42 +69,43 @@ func (d *durationSnapshot) page(p *UserDurationPage) error {
 	// many times as that page held it. Identical rows within one page are
 	// kept: a shift cannot repeat a row inside one reply, so they are rows
 	// of their own, counted in the total.
-	d.prev, d.cur = d.cur, d.prev
-	d.cur.reset()
+	t.prev, t.cur = t.cur, t.prev
+	t.cur.reset()
 	kept := p.Data.List[:0]
 	for _, r := range p.Data.List {
-		d.cur.add(&r)
-		if d.prev.take(&r) {
-			d.repeats++
+		t.cur.add(&r)
+		if t.prev.take(&r) {
+			t.repeats++
 			continue
 		}
 		kept = append(kept, r)
 	}
 	clear(p.Data.List[len(kept):])
 	p.Data.List = kept
-	if len(kept) == 0 {
-		// With the end time pinned, a whole page of rows seen before means
-		// the server is not serving the page asked for (it ignores the
-		// page number, say): going on would end "successfully" with rows
-		// missing.
-		return &PaginationError{Endpoint: ep, Page: p.Page, Reason: "the page holds only rows of earlier pages"}
+	switch {
+	case len(kept) == 0:
+		// With the end time pinned, a whole page of rows seen before
+		// means the server is not serving the page asked for (it ignores
+		// the page number, say): going on would end "successfully" with
+		// rows missing.
+		return fail("the page holds only rows of earlier pages")
+	case len(kept) > t.pageSize:
+		return fail("the page holds %d new rows, more than the page_size of %d asked for", len(kept), t.pageSize)
 	}
-	d.yielded += int64(len(kept))
-	if !p.More() {
-		// The last page: the rows yielded must add up to the total from
-		// this iteration's first page on. A repeat does not count: in
-		// pages of a fixed size, a row served twice pushed another one out
-		// of the pages served, unless the server sent more rows than its
-		// total. Short pages (a server capping page_size, say) fail here
-		// too.
-		want := int64(p.Data.Total) - int64(d.first-1)*int64(p.PageSize)
-		if d.yielded < want {
-			reason := fmt.Sprintf("the server reported %d rows but served %d", want, d.yielded)
-			if d.repeats > 0 {
-				reason = fmt.Sprintf("the server reported %d rows but served %d and repeated %d (rows moved between pages during the iteration)", want, d.yielded, d.repeats)
-			}
-			return &PaginationError{Endpoint: ep, Page: p.Page, Reason: reason}
+	t.yielded += int64(len(kept))
+	if p.More() {
+		return nil
+	}
+	// The last page: the rows yielded must make the total from this
+	// pass's first page on, exactly. A repeat does not count: in pages of
+	// a fixed size, a row served twice pushed another one out of the
+	// pages served. Short pages (a server capping page_size, say) fail
+	// here too, and so do rows the total does not count.
+	if t.yielded != want {
+		if t.repeats > 0 && t.yielded < want {
+			return fail("the server reported %d rows but served %d and repeated %d (rows moved between pages during the iteration)", want, t.yielded, t.repeats)
 		}
+		return fail("the server reported %d rows but served %d", want, t.yielded)
 	}
 	return nil
 }

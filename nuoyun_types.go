@@ -36,6 +36,37 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// RowCount is a count of rows as a reply states it: the type of Nuoyun's
+// data.total. Unlike FlexInt it is strict, because the count decides when
+// an iteration is complete: it decodes from a non-negative JSON integer or
+// a string of decimal digits ("21451"), and anything else ("", a negative
+// or fractional number, true, an object) is an error naming data.total.
+// null decodes to nothing, as an absent field does: a count the reply does
+// not state is not 0, and a page reply without one is an error.
+type RowCount int64
+
+// rowCountAbsent marks a data.total the reply did not state; a decoded
+// count is never negative.
+const rowCountAbsent RowCount = -1
+
+// UnmarshalJSON accepts 123 and "123"; null leaves n as it was.
+func (n *RowCount) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	digits := b
+	if len(digits) >= 2 && digits[0] == '"' && digits[len(digits)-1] == '"' {
+		digits = digits[1 : len(digits)-1]
+	}
+	if len(digits) > 0 && digits[0] >= '0' && digits[0] <= '9' { // no sign
+		if v, ok := parseInt(digits); ok {
+			*n = RowCount(v)
+			return nil
+		}
+	}
+	return fmt.Errorf("livestat: data.total: want a non-negative integer, got %.32s", b)
+}
+
 // parseInt parses an optionally signed decimal integer. Up to 18 digits,
 // which always fit in an int64, it does not allocate.
 func parseInt(b []byte) (int64, bool) {

@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 // Token is an access token and the instant it stops being valid.
 //
-// Its String, GoString and LogValue methods never print the token itself,
+// Its String, Format and LogValue methods never print the token itself,
 // so a Token can be logged or formatted with %v safely.
 type Token struct {
 	AccessToken string
@@ -81,6 +84,9 @@ func (f TokenSourceFunc) Token(ctx context.Context) (Token, error) { return f(ct
 // Implementations must be safe for concurrent use and must return when
 // their context ends: CachingTokenSource bounds every call with it (see
 // CachingTokenSource for how), and carries on without a store that fails.
+// A store that cannot be reached should return (or wrap, with %w) the
+// error that says so, a context error or a net.Error: that is what puts
+// it into a back-off; other errors are taken as the store's answer.
 type TokenStore interface {
 	// Load returns the token stored under key; ok is false when there is none.
 	Load(ctx context.Context, key string) (tok Token, ok bool, err error)
@@ -157,10 +163,20 @@ const DefaultRefreshMargin = 5 * time.Minute
 //     until half its lifetime has passed if that comes later: a margin
 //     longer than half the lifetime is cut to half of it, so no margin can
 //     make every call a refresh.
-//   - When it must be refreshed, exactly one caller fetches; concurrent
-//     callers wait for that result, each still bound by its own context.
-//     If the fetching caller gives up (its context ends), a waiter takes
-//     over instead of failing with someone else's cancellation.
+//   - When it must be refreshed, exactly one caller refreshes; concurrent
+//     callers wait for that result, each still bound by its own context,
+//     or use the cached token meanwhile while it is still valid (an early
+//     refresh). If the refreshing caller gives up (its context ends), a
+//     waiter takes over instead of failing with someone else's
+//     cancellation. Waiters get the token as soon as it is fetched, not
+//     after it is saved.
+//   - A waiter never fails only because the refresh it waits on spends
+//     longer on the store than the waiter has: once half the time its
+//     context had left has passed with the refresh still on the store, it
+//     fetches a token without the store, in a second single flight that
+//     all such waiters share and that saves nothing; the refresh then uses
+//     that token (and saves it) instead of fetching one more. The cost is
+//     at most one extra fetch per source, never a failed call.
 //   - If an early refresh (within the margin) fails while the cached token
 //     is still valid, that token keeps being used, a warning is logged,
 //     and the refresh is tried again 10 s later.
@@ -179,10 +195,15 @@ const DefaultRefreshMargin = 5 * time.Minute
 // wait takes more than half the time the caller's context has left. The
 // lock is waited for during three quarters of the first wait: then the
 // refresh looks at the store once more and, if it still finds no fresh
-// token, fetches one itself. When a store call fails while the caller
-// still waits, the store is left alone for 5 s: the source serves and
-// fetches tokens on its own meanwhile, with one warning per such period,
-// and a removal that failed is not retried.
+// token, fetches one itself. When the store does not answer in time (a
+// timeout or deadline, or an error after more than half the call's time)
+// or cannot be reached (a refused, reset or closed connection, any
+// net.Error) while the caller still waits, the store is left alone for
+// 5 s: the source serves and fetches tokens on its own meanwhile, with one
+// warning per such period, and a removal that failed is not retried. An
+// error the store answers with at once (a Redis user without the
+// permission to run scripts) is not that: it is logged at Warn, once per
+// 5 s, and the refresh carries on with the store, saving what it fetched.
 //
 // A CachingTokenSource is safe for concurrent use. Share one between
 // Clients to share its token.
@@ -197,6 +218,9 @@ type CachingTokenSource struct {
 
 	mu       sync.Mutex
 	inflight *flight
+	// direct is the fetch without the store that callers share when
+	// they cannot wait for the refresh in flight (see wait).
+	direct *flight
 	// rejected holds the latest tokens passed to Invalidate, oldest
 	// first: none of them is taken from the store again.
 	rejected []rejectedToken
@@ -208,6 +232,9 @@ type CachingTokenSource struct {
 	storeDownUntil atomic.Int64
 	// storeDegraded is set from a store failure until it answers again.
 	storeDegraded atomic.Bool
+	// storeErrWarned (Unix nanoseconds) ends the period in which errors
+	// the store answered with are not logged again.
+	storeErrWarned atomic.Int64
 }
 
 // rejectedToken is a token an API call rejected, remembered until it
@@ -217,6 +244,9 @@ type rejectedToken struct {
 	token   string
 	expires time.Time
 	pending bool
+	// warned is set once a store handed the token back and that was
+	// logged: a store that keeps doing so is logged once per token.
+	warned bool
 }
 
 // How CachingTokenSource waits on its store (see its doc comment).
@@ -243,11 +273,16 @@ const refreshRetryInterval = 10 * time.Second
 
 type flight struct {
 	done chan struct{}
-	tok  Token
-	err  error
+	// fetching is closed when the leader of a refresh is done with the
+	// store and fetches (nil for a fetch without the store).
+	fetching chan struct{}
+	tok      Token
+	err      error
 	// abandoned is set when the leader's own context ended: its failure
 	// is then not the waiters' to share.
 	abandoned bool
+	// released is set, by the leader, once done is closed.
+	released bool
 }
 
 // CachingOptions configure a CachingTokenSource. The zero value is usable.
@@ -301,28 +336,67 @@ func (s *CachingTokenSource) slow(ctx context.Context) (Token, error) {
 		}
 		s.mu.Lock()
 		now := time.Now()
-		if c := s.cur.Load(); c.fresh(now) || (c.valid(now) && now.UnixNano() < s.quietUntil.Load()) {
+		c := s.cur.Load()
+		if c.fresh(now) || (c.valid(now) && now.UnixNano() < s.quietUntil.Load()) {
 			s.mu.Unlock()
 			return c.Token, nil
 		}
 		f := s.inflight
 		if f == nil {
 			// Lead the refresh, outside the lock.
-			f = &flight{done: make(chan struct{})}
+			f = &flight{done: make(chan struct{}), fetching: make(chan struct{})}
 			s.inflight = f
 			s.mu.Unlock()
 			s.lead(ctx, f)
 			return f.tok, f.err
 		}
 		s.mu.Unlock()
+		if c.valid(now) {
+			// An early refresh is under way: the cached token still
+			// serves this call.
+			return c.Token, nil
+		}
+		tok, err, again := s.wait(ctx, f)
+		if !again {
+			return tok, err
+		}
+	}
+}
+
+// wait waits for the refresh f that another caller leads, bound by ctx.
+// While f is still on the store, it waits no longer than half the time ctx
+// has left (the share a refresh of its own would give the store): then it
+// fetches a token without the store, so that no call fails only because a
+// leader with more time waits on a slow store. again reports that the
+// leader gave up and the caller should try once more.
+func (s *CachingTokenSource) wait(ctx context.Context, f *flight) (tok Token, err error, again bool) {
+	var direct <-chan time.Time
+	if dl, ok := ctx.Deadline(); ok {
+		d := time.Until(dl) / 2
+		if tooLate(ctx) {
+			d = 0
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		direct = t.C
+	}
+	fetching := f.fetching
+	for {
 		select {
 		case <-f.done:
 			if f.abandoned && ctx.Err() == nil {
-				continue // the leader gave up; try again ourselves
+				return Token{}, nil, true // the leader gave up; try again ourselves
 			}
-			return f.tok, f.err
+			return f.tok, f.err, false
 		case <-ctx.Done():
-			return Token{}, ctx.Err()
+			return Token{}, ctx.Err(), false
+		case <-fetching:
+			// The leader is done with the store: its fetch is what this
+			// caller would do itself.
+			direct, fetching = nil, nil
+		case <-direct:
+			tok, err := s.fetchShared(ctx)
+			return tok, err, false
 		}
 	}
 }
@@ -331,28 +405,117 @@ func (s *CachingTokenSource) slow(ctx context.Context) (Token, error) {
 // however it ends, a panicking TokenSource included (the panic then goes on
 // up the leader's stack).
 func (s *CachingTokenSource) lead(ctx context.Context, f *flight) {
-	f.err = errors.New("livestat: token source panicked")
 	defer func() {
-		s.mu.Lock()
-		s.inflight = nil
-		s.mu.Unlock()
-		close(f.done)
+		if !f.released {
+			f.tok, f.err = Token{}, errors.New("livestat: token source panicked")
+			s.release(f)
+		}
 	}()
-	f.tok, f.err = s.refresh(ctx)
-	if f.err == nil {
-		return
+	tok, err := s.refresh(ctx, f)
+	if !f.released {
+		s.finish(ctx, f, tok, err)
 	}
-	if ctx.Err() != nil {
+}
+
+// finish settles the result of f and releases its waiters: before the
+// leader saves the token, so that none of them waits on the store for it.
+func (s *CachingTokenSource) finish(ctx context.Context, f *flight, tok Token, err error) {
+	f.tok, f.err = tok, err
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
 		f.abandoned = true
-		return
+	default:
+		// An early refresh failed, but the cached token is still valid:
+		// keep serving it, and try again in a while rather than on every
+		// call.
+		if c := s.cur.Load(); c.valid(time.Now()) {
+			s.logger.WarnContext(ctx, "livestat: token refresh failed; using the cached token until it expires", "key", s.key, "expires_at", c.ExpiresAt, "error", err)
+			s.quietUntil.Store(time.Now().Add(refreshRetryInterval).UnixNano())
+			f.tok, f.err = c.Token, nil
+		}
 	}
-	// An early refresh failed, but the cached token is still valid: keep
-	// serving it, and try again in a while rather than on every call.
-	if c := s.cur.Load(); c.valid(time.Now()) {
-		s.logger.WarnContext(ctx, "livestat: token refresh failed; using the cached token until it expires", "key", s.key, "expires_at", c.ExpiresAt, "error", f.err)
-		s.quietUntil.Store(time.Now().Add(refreshRetryInterval).UnixNano())
-		f.tok, f.err = c.Token, nil
+	s.release(f)
+}
+
+// release ends the flight f for its waiters.
+func (s *CachingTokenSource) release(f *flight) {
+	f.released = true
+	s.mu.Lock()
+	if s.inflight == f {
+		s.inflight = nil
 	}
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// fetchShared fetches a token from the source without the store, in a
+// single flight of its own: the callers that cannot wait for the store,
+// and the refresh leader once it is done with the store, share one fetch.
+func (s *CachingTokenSource) fetchShared(ctx context.Context) (Token, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return Token{}, err
+		}
+		s.mu.Lock()
+		if c := s.cur.Load(); c.fresh(time.Now()) {
+			s.mu.Unlock()
+			return c.Token, nil
+		}
+		f := s.direct
+		if f == nil {
+			f = &flight{done: make(chan struct{})}
+			s.direct = f
+			s.mu.Unlock()
+			func() {
+				f.err = errors.New("livestat: token source panicked")
+				defer func() {
+					s.mu.Lock()
+					s.direct = nil
+					s.mu.Unlock()
+					close(f.done)
+				}()
+				f.tok, f.err = s.fetch(ctx)
+				f.abandoned = f.err != nil && ctx.Err() != nil
+			}()
+			return f.tok, f.err
+		}
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+			if f.abandoned && ctx.Err() == nil {
+				continue
+			}
+			return f.tok, f.err
+		case <-ctx.Done():
+			return Token{}, ctx.Err()
+		}
+	}
+}
+
+// fetch asks the source for a token and caches it.
+func (s *CachingTokenSource) fetch(ctx context.Context) (Token, error) {
+	obtained := time.Now()
+	t, err := s.src.Token(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	if t.AccessToken == "" {
+		return Token{}, errors.New("livestat: token source returned an empty token")
+	}
+	if t.ExpiresAt.IsZero() {
+		return Token{}, errors.New("livestat: token source returned a token without ExpiresAt")
+	}
+	if t.ObtainedAt.IsZero() {
+		t.ObtainedAt = obtained
+	}
+	s.mu.Lock()
+	// The source has the last word: a token it hands out again is no
+	// longer one to pass over in the store.
+	s.rejected = slices.DeleteFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == t.AccessToken })
+	s.cur.Store(s.cache(t))
+	s.mu.Unlock()
+	return t, nil
 }
 
 // refreshCall is the store's part of one refresh.
@@ -361,12 +524,10 @@ type refreshCall struct {
 	// off is set once the store is not to be called again in this
 	// refresh: it is in its back-off period, or it just failed.
 	off bool
-	// passedOver is set once the store handed back a rejected token.
-	passedOver bool
 }
 
 // refresh loads the token from the store, or fetches and stores a new one.
-func (s *CachingTokenSource) refresh(ctx context.Context) (Token, error) {
+func (s *CachingTokenSource) refresh(ctx context.Context, f *flight) (Token, error) {
 	r := &refreshCall{ctx: ctx, off: time.Now().UnixNano() < s.storeDownUntil.Load() || tooLate(ctx)}
 	// Everything before the fetch shares one deadline, jittered so that
 	// callers released by one stale lock do not all fetch at once.
@@ -397,26 +558,15 @@ func (s *CachingTokenSource) refresh(ctx context.Context) (Token, error) {
 			s.logger.WarnContext(ctx, "livestat: token refresh lock not obtained in time; refreshing without it", "key", s.key, "error", err)
 		}
 	}
-	obtained := time.Now()
-	t, err := s.src.Token(ctx)
+	// Done with the store before the fetch: waiters need not leave for
+	// a fetch of their own any more. The fetch is shared with them if
+	// some already left; a token one of them fetched meanwhile is used.
+	close(f.fetching)
+	t, err := s.fetchShared(ctx)
 	if err != nil {
 		return Token{}, err
 	}
-	if t.AccessToken == "" {
-		return Token{}, errors.New("livestat: token source returned an empty token")
-	}
-	if t.ExpiresAt.IsZero() {
-		return Token{}, errors.New("livestat: token source returned a token without ExpiresAt")
-	}
-	if t.ObtainedAt.IsZero() {
-		t.ObtainedAt = obtained
-	}
-	s.mu.Lock()
-	// The source has the last word: a token it hands out again is no
-	// longer one to pass over in the store.
-	s.rejected = slices.DeleteFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == t.AccessToken })
-	s.cur.Store(s.cache(t))
-	s.mu.Unlock()
+	s.finish(ctx, f, t, nil)
 	r.off = r.off || tooLate(ctx)
 	s.storeOp(r, storeDeadline(ctx, storeSaveWait), "save", func(ctx context.Context) error { return s.store.Save(ctx, s.key, t) })
 	return t, nil
@@ -451,20 +601,34 @@ func storeDeadline(ctx context.Context, d time.Duration) time.Time {
 }
 
 // storeOp runs one store operation, bounded by dl, and reports whether it
-// succeeded. A failure while the caller still waits ends the store's part
-// in this refresh and starts its back-off period.
+// succeeded. A store that does not answer in time (or errs only after more
+// than half of it) or cannot be reached,
+// while the caller still waits, ends the store's part in this refresh and
+// starts its back-off period; an error the store answers with (a Redis
+// user without the permission for a command) does neither: it is logged,
+// once per period, and the refresh carries on with the store.
 func (s *CachingTokenSource) storeOp(r *refreshCall, dl time.Time, op string, f func(context.Context) error) bool {
 	if r.off {
 		return false
 	}
+	start := time.Now()
 	ctx, cancel := context.WithDeadline(r.ctx, dl)
 	err := f(ctx)
+	// An error that took more than half the time it had is a store that
+	// is too slow, whatever the error says.
+	unanswered := err != nil && (ctx.Err() != nil || storeUnreachable(err) || time.Since(start) > dl.Sub(start)/2)
 	cancel()
-	if err == nil {
+	switch {
+	case err == nil:
 		if s.storeDegraded.CompareAndSwap(true, false) {
 			s.logger.InfoContext(r.ctx, "livestat: token store answers again; sharing tokens through it", "key", s.key)
 		}
 		return true
+	case !unanswered:
+		if s.once(&s.storeErrWarned) {
+			s.logger.WarnContext(r.ctx, "livestat: token store answered with an error; carrying on with it", "key", s.key, "op", op, "error", err)
+		}
+		return false
 	}
 	r.off = true
 	if r.ctx.Err() == nil {
@@ -473,18 +637,38 @@ func (s *CachingTokenSource) storeOp(r *refreshCall, dl time.Time, op string, f 
 	return false
 }
 
+// storeUnreachable reports whether a store's error says that it did not
+// answer in time or could not be reached (a timeout, a refused, reset or
+// closed connection), rather than that it answered with an error.
+func storeUnreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.As(err, &ne) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// once reports whether the period that until (Unix nanoseconds) ends has
+// passed, and starts a new one if so: one caller in a period gets true.
+func (s *CachingTokenSource) once(until *atomic.Int64) bool {
+	now := time.Now()
+	for {
+		old := until.Load()
+		if now.UnixNano() < old {
+			return false
+		}
+		if until.CompareAndSwap(old, now.Add(storeRetryInterval).UnixNano()) {
+			return true
+		}
+	}
+}
+
 // storeFailed starts a back-off period, with one warning for it: calls
 // that fail together in the same period do not repeat it.
 func (s *CachingTokenSource) storeFailed(ctx context.Context, op string, err error) {
-	now := time.Now()
-	for {
-		old := s.storeDownUntil.Load()
-		if now.UnixNano() < old {
-			return
-		}
-		if s.storeDownUntil.CompareAndSwap(old, now.Add(storeRetryInterval).UnixNano()) {
-			break
-		}
+	if !s.once(&s.storeDownUntil) {
+		return
 	}
 	s.storeDegraded.Store(true)
 	s.logger.WarnContext(ctx, "livestat: token store failed; this process fetches and keeps its own tokens for a while", "key", s.key, "op", op, "retry_in", storeRetryInterval, "error", err)
@@ -528,10 +712,11 @@ func (s *CachingTokenSource) load(r *refreshCall, dl time.Time) (Token, bool) {
 		return Token{}, false
 	}
 	s.mu.Lock()
-	if slices.ContainsFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == t.AccessToken }) {
+	if i := slices.IndexFunc(s.rejected, func(rt rejectedToken) bool { return rt.token == t.AccessToken }); i >= 0 {
+		warn := !s.rejected[i].warned
+		s.rejected[i].warned = true
 		s.mu.Unlock()
-		if !r.passedOver {
-			r.passedOver = true
+		if warn {
 			s.logger.WarnContext(r.ctx, "livestat: token store returned a token this process saw rejected; fetching a new one", "key", s.key)
 		}
 		return Token{}, false

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -783,7 +786,7 @@ func TestStoreIsLeftAloneForAWhileAfterItFailed(t *testing.T) {
 		ctx := context.Background()
 		tok, err := cts.Token(ctx)
 		require.NoError(t, err)
-		down := errors.New("dial tcp 10.0.0.7:6379: connect: connection refused")
+		down := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 		store.set(func(f *fakeStore) {
 			for _, op := range []string{"load", "save", "invalidate", "lock"} {
 				f.fail[op] = down

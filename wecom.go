@@ -29,12 +29,11 @@ const DefaultWeComBaseURL = "https://qyapi.weixin.qq.com"
 // secret into an access token.
 const EndpointGetToken Endpoint = "gettoken"
 
+// wecomEndpoints describes WeCom's own endpoint; the APIs' are in their
+// area files.
 func wecomEndpoints(e Endpoint) (endpointInfo, bool) {
-	switch e {
-	case EndpointGetToken:
-		return endpointInfo{VendorWeCom, http.MethodGet, "/cgi-bin/gettoken", "https://developer.work.weixin.qq.com/document/path/91039"}, true
-	}
-	return endpointInfo{}, false
+	gettoken := endpointInfo{VendorWeCom, http.MethodGet, "/cgi-bin/gettoken", "https://developer.work.weixin.qq.com/document/path/91039"}
+	return gettoken, e == EndpointGetToken
 }
 
 // wecomConfig is what the WeCom options set.
@@ -414,6 +413,8 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 		query:    url.Values{"corpid": {g.c.cfg.corpID}},
 		creds:    url.Values{"corpsecret": {g.c.cfg.secret()}},
 		secret:   true,
+		// The token travels up through the middleware as REDACTED.
+		replyCreds: []string{"access_token"},
 	})
 	if err != nil {
 		return Token{}, err

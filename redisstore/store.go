@@ -41,11 +41,13 @@
 //
 // # When Redis fails
 //
-// Every method returns Redis errors as they are, after at most
-// Options.Timeout per round trip. livestat's CachingTokenSource logs them,
-// leaves the store alone for a few seconds, and carries on with the token
-// it holds in memory, or fetches one itself; it shares again once Redis
-// answers.
+// Every method returns Redis errors as they are (wrapped with %w), after at
+// most Options.Timeout per round trip. livestat's CachingTokenSource logs
+// them; for a Redis that does not answer in time or cannot be reached it
+// also leaves the store alone for a few seconds, and carries on with the
+// token it holds in memory, or fetches one itself; it shares again once
+// Redis answers. An error Redis answers with (NOPERM for a user that may
+// not run scripts) starts no such pause.
 package redisstore
 
 import (

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/livestat/livestat"
@@ -53,6 +55,67 @@ func TestOutIsKeptWhenAPageLacksItsPagingField(t *testing.T) {
 			entries, err := os.ReadDir(dir)
 			require.NoError(t, err)
 			assert.Len(t, entries, 1, "no temporary file left behind")
+		})
+	}
+}
+
+// The Nuoyun iteration ends with an error when the data changed under it or
+// the pages do not make the total: nuoyun-durations exits non-zero and
+// --out FILE keeps what it held, instead of being replaced by a result that
+// may miss or double rows.
+func TestOutIsKeptWhenTheNuoyunTotalDoesNotAddUp(t *testing.T) {
+	row := func(id int) string {
+		return `{"room_id":7,"wechat_user_space_id":` + strconv.Itoa(id) + `,"wechat_user_name":"v","device":"iOS"}`
+	}
+	reply := func(total string, ids ...int) string {
+		var rows []string
+		for _, id := range ids {
+			rows = append(rows, row(id))
+		}
+		return `{"code":200,"msg":"Success","data":{"total":` + total + `,"list":[` + strings.Join(rows, ",") + `]}}`
+	}
+	for _, tc := range []struct {
+		name  string
+		page  string // the page whose reply is replaced
+		reply string
+		want  string
+	}{
+		// Six rows in pages of 2; page 2 says a row was added.
+		{"the total grows on page 2", `"page":2,`, reply("7", 3, 4), "the total changed from 6 (page 1) to 7 (page 2)"},
+		// A row removed: the last page says 5, and 4 rows were read.
+		{"the total shrinks on the last page", `"page":3,`, reply("5", 6), "the total changed from 6 (page 1) to 5 (page 3)"},
+		// The last page brings a row the total does not count.
+		{"a row past the total", `"page":3,`, reply("6", 5, 6, 7), "the page holds 3 new rows, more than the page_size of 2 asked for"},
+		{"a total that is not a count", `"page":2,`, reply(`""`, 3, 4), "data.total: want a non-negative integer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, livestattest.Options{
+				PageSize: 2,
+				Nuoyun:   livestattest.GenerateDurations(6, 3),
+				Faults: []livestattest.Fault{{Endpoint: livestat.EndpointNuoyunUserDurations, Times: -1, Body: tc.reply,
+					When: func(r livestattest.Request) bool { return bytes.Contains(r.Body, []byte(tc.page)) }}},
+			})
+			dir := t.TempDir()
+			out := filepath.Join(dir, "rows.jsonl")
+			require.NoError(t, os.WriteFile(out, []byte("the previous export\n"), 0o600))
+
+			r := newCLI(t, srv).run("nuoyun-durations", "--page-size", "2", "--out", out)
+			assert.Equal(t, exitFailure, r.code, "not a complete export:\n%s", r.stderr)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.Contains(t, r.stderr, out+" was not written")
+			b, err := os.ReadFile(out)
+			require.NoError(t, err)
+			assert.Equal(t, "the previous export\n", string(b), "--out keeps its content")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Len(t, entries, 1, "no temporary file left behind")
+
+			// To stdout, the rows before the failing page are written,
+			// and the exit status and message say the output is
+			// incomplete.
+			r = newCLI(t, srv).run("nuoyun-durations", "--page-size", "2")
+			assert.Equal(t, exitFailure, r.code)
+			assert.Contains(t, r.stderr, "the output is incomplete")
 		})
 	}
 }

@@ -139,3 +139,42 @@ func TestHalfTheCredentialsIsAnError(t *testing.T) {
 		assert.Empty(t, entries, "no files written")
 	}
 }
+
+// A run during which the data changes (here: a row removed, so page 2's
+// total is one less than page 1's) cannot tell whether it skipped a row: it
+// fails, exits non-zero, and leaves the window open instead of marking it
+// synced; the next run resumes it and completes.
+func TestRunFailsWhenTheTotalChanges(t *testing.T) {
+	rows := livestattest.GenerateDurations(50, 7)
+	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, NuoyunUserSpaceID: 42})
+	dir := t.TempDir()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cfg := config{
+		checkpoint: filepath.Join(dir, "cp.json"), out: filepath.Join(dir, "rows.jsonl"),
+		pageSize: 10, userSpaceID: 42, now: func() time.Time { return now },
+	}
+	c := srv.Client(livestat.WithNuoyunRateLimit(0, 0))
+	ctx := context.Background()
+
+	// Page 2 as the server would send it after a row left the window.
+	p2, err := c.Nuoyun.GetUserDurations(ctx, livestat.UserDurationRequest{Page: 2, PageSize: 10, WeChatUserSpaceID: 42, UpdateTimeEnd: livestat.UnixTime(now.Unix())})
+	require.NoError(t, err)
+	p2.Data.Total--
+	body, err := json.Marshal(p2)
+	require.NoError(t, err)
+	srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointNuoyunUserDurations, Body: string(body),
+		When: func(r livestattest.Request) bool { return bytes.Contains(r.Body, []byte(`"page":2,`)) }})
+
+	err = syncRows(ctx, c, cfg, &bytes.Buffer{})
+	require.ErrorIs(t, err, livestat.ErrPagination, "the run is not complete")
+	assert.ErrorContains(t, err, "the total changed from 50 (page 1) to 49 (page 2)")
+	assert.Equal(t, checkpoint{WindowEnd: now.Unix(), NextPage: 2}, readCheckpoint(t, cfg.checkpoint), "the window stays open")
+	assert.Len(t, storedKeys(t, cfg.out), 10, "the rows of page 1")
+
+	// The next run resumes the window and completes it.
+	now = now.Add(time.Hour)
+	var out bytes.Buffer
+	require.NoError(t, syncRows(ctx, c, cfg, &out))
+	assert.Len(t, storedKeys(t, cfg.out), 50)
+	assert.Equal(t, checkpoint{SyncedUntil: now.Add(-time.Hour).Unix()}, readCheckpoint(t, cfg.checkpoint))
+}
