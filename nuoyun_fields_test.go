@@ -14,6 +14,7 @@ import (
 // sort is required by the API: every request carries it, asc unless the
 // caller asks otherwise.
 func TestNuoyunEveryRequestCarriesSort(t *testing.T) {
+	t.Parallel()
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(2))
 	f := serveNuoyun(mt, 25)
 	ctx := context.Background()
@@ -37,6 +38,7 @@ func TestNuoyunEveryRequestCarriesSort(t *testing.T) {
 // Nuoyun's pushes and older API send third_wechat_info (and channel_info)
 // as an array of objects: the first element is the value.
 func TestNuoyunNestedObjectsAsArrays(t *testing.T) {
+	t.Parallel()
 	rows := []string{
 		`{"room_id":1,"wechat_user_space_id":1,"third_wechat_info":[{"authorizer_appid":"wx-app","openid":"o-1","unionid":"u-1"}],"channel_info":[{"channel_id":"77","channel_name":"store","store_id":"S-77"}]}`,
 		`{"room_id":1,"wechat_user_space_id":2,"third_wechat_info":[{"openid":"o-2"},{"openid":"o-3"}],"channel_info":[{"channel_id":5},{"channel_id":6}]}`,

@@ -39,6 +39,7 @@ func servePages(t *testing.T, mt *httpmock.MockTransport, total int, pages ...[]
 
 // The repro of the issue: three viewers of room 1 whose ids read as 0.
 func TestNuoyunRowsWithoutViewerIDAreAllYielded(t *testing.T) {
+	t.Parallel()
 	page := []string{
 		`{"room_id":1,"wechat_user_space_id":0,"wechat_user_name":"a","stay_duration":10}`,
 		`{"room_id":1,"wechat_user_space_id":"","wechat_user_name":"b","stay_duration":20}`,
@@ -68,6 +69,7 @@ func TestNuoyunRowsWithoutViewerIDAreAllYielded(t *testing.T) {
 // differ in their round figures are distinct rows, on one page and across
 // a page boundary.
 func TestNuoyunRoundsOfOneViewerAreAllYielded(t *testing.T) {
+	t.Parallel()
 	round := func(stay, live int, first, last string) string {
 		return `{"room_id":1248039790,"wechat_user_space_id":20401797,"wechat_user_name":":)","stay_duration":` + itoa(stay) +
 			`,"live_duration":` + itoa(live) + `,"playback_duration":` + itoa(stay-live) +
@@ -93,6 +95,7 @@ func TestNuoyunRoundsOfOneViewerAreAllYielded(t *testing.T) {
 // it is dropped, as many times as the page before held it, and the rows
 // yielded still make the total.
 func TestNuoyunExactRepeatsOfThePageBeforeAreDropped(t *testing.T) {
+	t.Parallel()
 	row := func(id int, name string) string {
 		return `{"room_id":7,"wechat_user_space_id":` + itoa(id) + `,"wechat_user_name":"` + name + `","device":"iOS"}`
 	}
@@ -119,6 +122,7 @@ func TestNuoyunExactRepeatsOfThePageBeforeAreDropped(t *testing.T) {
 // of a boundary look the same, and end the same way: with an error, not a
 // quiet loss.)
 func TestNuoyunRepeatThatDisplacesARowIsAnError(t *testing.T) {
+	t.Parallel()
 	row := func(id int) string { return `{"room_id":7,"wechat_user_space_id":` + itoa(id) + `}` }
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(2))
 	servePages(t, mt, 6, []string{row(1), row(2), row(3)}, []string{row(3), row(4), row(5)})
@@ -133,6 +137,7 @@ func TestNuoyunRepeatThatDisplacesARowIsAnError(t *testing.T) {
 // A server that ignores the page number serves page 1 again: a page that
 // holds only rows of the page before is an error, not the end.
 func TestNuoyunPageOfOnlyRepeatsIsAnError(t *testing.T) {
+	t.Parallel()
 	row := func(id int) string { return `{"room_id":7,"wechat_user_space_id":` + itoa(id) + `}` }
 	first := []string{row(1), row(2), row(3)}
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(1))
@@ -147,6 +152,7 @@ func TestNuoyunPageOfOnlyRepeatsIsAnError(t *testing.T) {
 // The hash of a rowSet only narrows the search: rows that differ in a field
 // it skips are still told apart, and equal rows are counted.
 func TestNuoyunRowSetComparesWholeRows(t *testing.T) {
+	t.Parallel()
 	s := newRowSet(maphash.MakeSeed())
 	a := UserDuration{RoomID: 1, WeChatUserSpaceID: 2, IP: "10.0.0.1"}
 	b := a

@@ -58,6 +58,7 @@ func idRows(from, to int) []string {
 // page, after the rows of the pages before it: never a partial result
 // reported as complete.
 func TestNuoyunTotalChangeIsAnError(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		pages  []totalPage
@@ -109,6 +110,7 @@ func TestNuoyunTotalChangeIsAnError(t *testing.T) {
 // doubled row), not a complete result. And no page may bring more new rows
 // than page_size asked for.
 func TestNuoyunRowCountMustMatchTheTotalExactly(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		pages  []totalPage
@@ -140,6 +142,7 @@ func TestNuoyunRowCountMustMatchTheTotalExactly(t *testing.T) {
 // data.total: 0 is an empty room; absent, null or not a count is an error
 // naming the field, on the first page and on a later one, and not retried.
 func TestNuoyunTotalAbsentZeroWrongType(t *testing.T) {
+	t.Parallel()
 	t.Run("zero is an empty result", func(t *testing.T) {
 		for _, total := range []string{`0`, `"0"`} {
 			c, mt := newNuoyunClient(t)

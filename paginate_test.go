@@ -123,6 +123,7 @@ func chain(st wecomStyle, n, per int) (map[string]string, []string) {
 func collectIDs(seq iter.Seq2[string, error]) ([]string, error) { return Collect(seq) }
 
 func TestEmptyLivingIDSendsNothing(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	ctx := context.Background()
 	checks := map[string]error{}
@@ -142,6 +143,7 @@ func TestEmptyLivingIDSendsNothing(t *testing.T) {
 }
 
 func TestPagesLayerExposesCursors(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	e.script("/cgi-bin/living/get_watch_stat", "next_key", map[string]string{
 		"": fixture(t, "watch_stat_page1.json"), "KEY1": fixture(t, "watch_stat_page2.json"),

@@ -13,6 +13,7 @@ import (
 // caller's http.Client has no policy of its own, and never changes the
 // caller's client.
 func TestCallerRedirectPolicyIsKept(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		policy func(*http.Request, []*http.Request) error
