@@ -446,19 +446,26 @@ func errorShape(err error) string {
 type faultTable struct {
 	mu   sync.Mutex
 	rows map[[2]string][]string // fault, endpoint → cells
-	eps  []string
-	fs   []string
+	eps  []string               // in the order of the endpoint table
+	fs   []string               // in the order of the fault tables
+}
+
+func newFaultTable() *faultTable {
+	ft := &faultTable{rows: map[[2]string][]string{}}
+	for _, ec := range endpointCases() {
+		ft.eps = append(ft.eps, ec.name)
+		for _, f := range ec.faults() {
+			if !slices.Contains(ft.fs, f.name) {
+				ft.fs = append(ft.fs, f.name)
+			}
+		}
+	}
+	return ft
 }
 
 func (ft *faultTable) add(ep, f, harness string, n int, desc string, failed bool) {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
-	if !slices.Contains(ft.eps, ep) {
-		ft.eps = append(ft.eps, ep)
-	}
-	if !slices.Contains(ft.fs, f) {
-		ft.fs = append(ft.fs, f)
-	}
 	mark := ""
 	if failed {
 		mark = " **FAILED**"
@@ -482,7 +489,9 @@ func (ft *faultTable) markdown() string {
 			if len(cells) == 0 {
 				continue
 			}
-			slices.Sort(cells)
+			slices.SortFunc(cells, func(a, b string) int { // pages in order, the socket runs last
+				return strings.Compare(fmt.Sprint(strings.Contains(a, "(socket)"), a), fmt.Sprint(strings.Contains(b, "(socket)"), b))
+			})
 			c := mergeCells(cells)
 			if _, ok := eps[c]; !ok {
 				order = append(order, c)
@@ -495,6 +504,8 @@ func (ft *faultTable) markdown() string {
 			if len(eps[c]) == len(ft.eps) {
 				who = "all"
 			}
+			who = strings.Replace(who, "living/get_watch_stat, school/living/get_watch_stat_v2, school/living/get_unwatch_stat_v2", "WeCom ×3", 1)
+			who = strings.Replace(who, string(livestat.EndpointNuoyunUserDurations), "nuoyun", 1)
 			parts = append(parts, who+": "+c)
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", f, strings.Join(parts, "<br>"))
@@ -522,7 +533,7 @@ func mergeCells(cells []string) string {
 
 func TestFaultInjection(t *testing.T) {
 	t.Parallel()
-	table := &faultTable{rows: map[[2]string][]string{}}
+	table := newFaultTable()
 	t.Run("endpoints", func(t *testing.T) {
 		for _, ec := range endpointCases() {
 			t.Run(ec.name, func(t *testing.T) {

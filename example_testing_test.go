@@ -85,7 +85,6 @@ func Example_testingWithAFakeInterface() {
 // --- 2. livestattest -----------------------------------------------------------
 
 func TestStudentMinutesWithLivestattest(t *testing.T) {
-	t.Parallel()
 	school := livestattest.GenerateSchool(90, 1) // deterministic sample data
 	srv := livestattest.NewServer(t, livestattest.Options{
 		PageSize: 10, // 90 students and their parents: many pages
