@@ -16,21 +16,21 @@ import (
 // one access token per corp and app, and only one of them calls gettoken
 // at a time.
 func Example() {
+	corpID, appSecret, agentID := "wwcorp", os.Getenv("WECOM_APP_SECRET"), "1000002"
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{
-		Addrs: []string{"redis:6379"}, // several for Cluster; MasterName for Sentinel
-		// Fail fast when Redis is unreachable: livestat then carries on
-		// without it. ContextTimeoutEnabled lets the store's Timeout bound
-		// socket I/O too.
-		ContextTimeoutEnabled: true,
-		DialTimeout:           time.Second,
+		Addrs:                 []string{"redis:6379"}, // several for Cluster, MasterName for Sentinel
+		ContextTimeoutEnabled: true,                   // so Options.Timeout also bounds socket I/O
+		DialTimeout:           time.Second,            // fail fast: livestat carries on without Redis
 	})
 	defer rdb.Close()
+	store := redisstore.New(rdb, redisstore.Options{Logger: logger}) // the other fields: the defaults below
 
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	c, err := livestat.NewClient(
-		livestat.WithWeComApp("wwcorp", os.Getenv("WECOM_APP_SECRET")),
-		livestat.WithAppID("1000002"), // names the app in the Redis key
-		livestat.WithTokenStore(redisstore.New(rdb, redisstore.Options{Logger: logger})),
+		livestat.WithWeComApp(corpID, appSecret),
+		livestat.WithAppID(agentID), // names the app in the Redis key
+		livestat.WithTokenStore(store),
 		livestat.WithLogger(logger), // hears when Redis fails
 	)
 	if err != nil {
@@ -46,13 +46,24 @@ func ExampleNewLimiter() {
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"redis:6379"}, ContextTimeoutEnabled: true})
 	defer rdb.Close()
 
+	appKey, appSecret := "my-app-key", os.Getenv("NUOYUN_APP_SECRET")
+
 	lim := redisstore.NewLimiter(rdb, redisstore.LimiterOptions{
-		Key: "nuoyun:my-app-key", // one quota per Nuoyun account
+		Key: "nuoyun:" + appKey, // one quota per Nuoyun account
 		// Requests: 900, Period: 10 * time.Second are the defaults.
 		// While Redis is down, each of at most 4 processes keeps to a
 		// quarter of that, less a margin (default: 8 processes).
 		Replicas: 4,
 	})
+	c, err := livestat.NewClient(
+		livestat.WithNuoyunAuth(livestat.NewSignAuthorizer(appKey, appSecret)),
+		livestat.WithNuoyunLimiter(lim), // in place of the per-process pacing
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = c // every Nuoyun request of c waits on lim; so can your own code:
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

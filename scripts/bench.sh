@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the performance benchmarks (bench_test.go, nuoyun_bench_test.go) and
 # the memory test (memory_test.go), and prints livestat / baseline ratios
-# with benchstat: the tables of README.performance.md.
+# with benchstat: the tables of docs/performance.md.
 #
 #   scripts/bench.sh                 # 6 rounds (samples), about 4 minutes
 #   COUNT=10 scripts/bench.sh        # more samples, tighter intervals
