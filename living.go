@@ -31,6 +31,13 @@ type WatchStatRequest struct {
 
 func (r *WatchStatRequest) validate(ep Endpoint) error { return requireLivingID(ep, r.LivingID) }
 
+func (r WatchStatRequest) cursor() string { return r.NextKey }
+
+func (r WatchStatRequest) at(cursor string) WatchStatRequest {
+	r.NextKey = cursor
+	return r
+}
+
 // WatchStatPage is one reply of living/get_watch_stat.
 type WatchStatPage struct {
 	wecomStatus
@@ -45,6 +52,8 @@ type WatchStatPage struct {
 // More reports whether another page follows. Per the API docs only ending
 // tells that; the number of rows does not.
 func (p *WatchStatPage) More() bool { return p.Ending != 1 }
+
+func (p *WatchStatPage) nextCursor() (string, bool) { return p.NextKey, p.More() }
 
 func (p *WatchStatPage) unsetPaging() { p.Ending = noStatus }
 
@@ -89,6 +98,8 @@ type LivingViewer struct {
 	InvitorExternalUserID string `json:"invitor_external_userid,omitempty"`
 }
 
+func (v *LivingViewer) setKind(k ViewerKind) { v.Kind = k }
+
 // ID returns UserID or ExternalUserID, whichever the kind uses.
 func (v *LivingViewer) ID() string {
 	if v.Kind == KindExternalUser {
@@ -106,30 +117,16 @@ func (s *LivingService) GetWatchStat(ctx context.Context, req WatchStatRequest) 
 	if err != nil {
 		return nil, err
 	}
-	for i := range p.StatInfo.Users {
-		p.StatInfo.Users[i].Kind = KindUser
-	}
-	for i := range p.StatInfo.ExternalUsers {
-		p.StatInfo.ExternalUsers[i].Kind = KindExternalUser
-	}
+	tagKind(p.StatInfo.Users, KindUser)
+	tagKind(p.StatInfo.ExternalUsers, KindExternalUser)
 	return p, nil
 }
 
 func (s *LivingService) pager(req WatchStatRequest) pager[string, *WatchStatPage, LivingViewer] {
-	return pager[string, *WatchStatPage, LivingViewer]{
-		endpoint: EndpointWatchStat,
-		start:    req.NextKey,
-		fetch: func(ctx context.Context, cursor string) (*WatchStatPage, error) {
-			r := req
-			r.NextKey = cursor
-			return s.GetWatchStat(ctx, r)
-		},
-		next: func(_ string, p *WatchStatPage) (string, bool) { return p.NextKey, p.More() },
-		rows: func(p *WatchStatPage, yield func(LivingViewer) bool) bool {
+	return cursorPager(s.c, EndpointWatchStat, req, s.GetWatchStat,
+		func(p *WatchStatPage, yield func(LivingViewer) bool) bool {
 			return yieldAll(p.StatInfo.Users, yield) && yieldAll(p.StatInfo.ExternalUsers, yield)
-		},
-		maxPages: s.c.cfg.maxPages,
-	}
+		})
 }
 
 // WatchStatPages iterates over the pages of a broadcast's viewers
