@@ -38,10 +38,12 @@ const (
 // NewClient and share it: a Client is safe for concurrent use, and it holds
 // the connection pool, the token cache and the rate limiter.
 type Client struct {
-	// Living is WeCom corp living (直播): get_watch_stat.
+	// Living is WeCom corp living (直播): get_user_all_livingid (a
+	// member's or teacher's living IDs), get_living_info and
+	// get_watch_stat.
 	Living *LivingService
-	// School is WeCom school living (上课直播): get_watch_stat_v2 and
-	// get_unwatch_stat_v2.
+	// School is WeCom school living (上课直播): get_living_info,
+	// get_watch_stat_v2 and get_unwatch_stat_v2.
 	School *SchoolService
 	// Nuoyun is Nuoyun (诺云直播) viewer durations:
 	// getAccountUserDurationList.
@@ -316,10 +318,12 @@ type call struct {
 const noStatus = math.MinInt32
 
 // pagedReply is implemented by the page replies, whose paging field (the
-// flag or total that alone tells whether more pages follow) a success must
-// carry: read as zero, an absent one would end the iteration early as if
-// complete. The request path marks the field absent before decoding and
-// checks it after, so absent and zero are told apart for every endpoint.
+// flag, cursor or total that alone tells whether more pages follow) a
+// success must carry: read as zero, an absent one would end the iteration
+// early as if complete. The request path marks the field absent before
+// decoding and checks it after, so absent and zero are told apart for every
+// endpoint. A reply that is not paged may use it for the one field a
+// success must carry (get_living_info's living_info).
 type pagedReply interface {
 	// unsetPaging sets the paging field to noStatus, which no reply sends.
 	unsetPaging()

@@ -52,8 +52,13 @@ type fault struct {
 	// real also runs the row against a loopback server; realOnly only
 	// there.
 	real, realOnly bool
-	want           expect
+	// styles, if set, are the only paging styles the fault applies to.
+	styles []pagingStyle
+	want   expect
 }
+
+// lists are the WeCom paging styles: the faults of cursors and row lists.
+var lists = []pagingStyle{flagged, cursorOnly}
 
 // expect is a row's expected outcome.
 type expect struct {
@@ -66,8 +71,10 @@ type expect struct {
 	as      string  // the error's outer type: "RetryError", "APIError", ...
 	is      []error // categories the error must match
 	// attempts is the number of requests for the faulted page (0: not
-	// checked).
-	attempts int
+	// checked); getReplays more for a GET endpoint, which net/http's
+	// Transport replays on its own once when a reused connection breaks
+	// before the reply (GET is idempotent; POSTs are never replayed).
+	attempts, getReplays int
 	// waits is the least time the iteration must take (honoured
 	// Retry-After headers); checked where time is simulated.
 	waits time.Duration
@@ -79,6 +86,13 @@ func full() expect { return expect{full: true} }
 // after every attempt the policy allows.
 func retried(is ...error) expect {
 	return expect{as: "RetryError", is: is, attempts: livestat.DefaultRetryPolicy().MaxAttempts}
+}
+
+// replayedGET: the first attempt of a GET went over the connection of
+// gettoken, and net/http replayed it once on a new one.
+func replayedGET(e expect) expect {
+	e.getReplays = 1
+	return e
 }
 
 // final: a fault that cannot heal is not retried.
@@ -144,7 +158,7 @@ var commonFaults = []fault{
 		want: expect{as: "RetryError", is: []error{livestat.ErrServerBusy}, attempts: 1}},
 	{name: "HTTP 404", make: httpFault(0, 404, "404 page not found"), want: final("ResponseError", livestat.ErrBadResponse)},
 	{name: "connection reset once", make: pageFault(1, livestattest.Fault{Disconnect: true}), want: full(), real: true},
-	{name: "connection reset always", make: pageFault(0, livestattest.Fault{Disconnect: true}), want: retried(), real: true},
+	{name: "connection reset always", make: pageFault(0, livestattest.Fault{Disconnect: true}), want: replayedGET(retried()), real: true},
 	{name: "timeout once", make: pageFault(1, livestattest.Fault{Delay: time.Hour}), want: full(), real: true},
 	{name: "timeout always", make: pageFault(0, livestattest.Fault{Delay: time.Hour}), want: retried(context.DeadlineExceeded), real: true},
 	{name: "body cut short once", make: pageFault(1, livestattest.Fault{CutShort: true}), want: full(), real: true},
@@ -175,13 +189,14 @@ var wecomFaults = []fault{
 		want: expect{as: "APIError", is: []error{livestat.ErrTokenInvalid}, attempts: 2}},
 	{name: "errcode 48002 (no permission)", make: pageFault(0, livestattest.Fault{ErrCode: 48002}), want: final("APIError", livestat.ErrPermissionDenied)},
 	{name: "errcode 40058 (invalid argument)", make: pageFault(0, livestattest.Fault{ErrCode: 40058, ErrMsg: "invalid livingid"}), want: final("APIError", livestat.ErrInvalidArgument)},
-	{name: "repeated cursor", at: []int{2, faultPages/2 + 1, faultPages}, make: edit(1, func(ec endpointCase, r livestattest.Request, m map[string]any) {
+	{name: "repeated cursor", styles: lists, at: []int{2, faultPages/2 + 1, faultPages}, make: edit(1, func(ec endpointCase, r livestattest.Request, m map[string]any) {
 		ec.setNext(m, ec.requestCursor(r))
 	}), want: expect{as: "PaginationError", is: []error{livestat.ErrPagination}, through: true}},
-	{name: `"more" with an empty cursor`, make: edit(1, func(ec endpointCase, _ livestattest.Request, m map[string]any) {
+	// Without a flag, an empty cursor is the end: flagged only.
+	{name: `"more" with an empty cursor`, styles: []pagingStyle{flagged}, make: edit(1, func(ec endpointCase, _ livestattest.Request, m map[string]any) {
 		ec.setNext(m, "")
 	}), want: expect{as: "PaginationError", is: []error{livestat.ErrPagination}, through: true}},
-	{name: "empty page", make: edit(0, func(ec endpointCase, _ livestattest.Request, m map[string]any) { ec.setRows(m, []any{}) }),
+	{name: "empty page", styles: lists, make: edit(0, func(ec endpointCase, _ livestattest.Request, m map[string]any) { ec.setRows(m, []any{}) }),
 		want: expect{full: true, rows: func(n int) []string {
 			return slices.Delete(tableIDs(faultPages, faultPerPage), (n-1)*faultPerPage, n*faultPerPage)
 		}}},
@@ -252,11 +267,25 @@ var nuoyunFaults = []fault{
 // setTotal sets a Nuoyun reply's data.total.
 func setTotal(m map[string]any, total any) { m["data"].(map[string]any)["total"] = total }
 
+// faults returns the faults that apply to ec.
 func (ec endpointCase) faults() []fault {
-	if ec.numbered {
-		return append(slices.Clone(commonFaults), nuoyunFaults...)
+	all := append(slices.Clone(commonFaults), wecomFaults...)
+	if ec.style == numbered {
+		all = append(slices.Clone(commonFaults), nuoyunFaults...)
 	}
-	return append(slices.Clone(commonFaults), wecomFaults...)
+	return slices.DeleteFunc(all, func(f fault) bool { return f.styles != nil && !slices.Contains(f.styles, ec.style) })
+}
+
+// pagesAt returns the pages to inject f at: its own, or the first, a
+// middle and the last page; a single call has one.
+func (ec endpointCase) pagesAt(f fault) []int {
+	switch {
+	case !ec.paged():
+		return []int{1}
+	case f.at != nil:
+		return f.at
+	}
+	return []int{1, faultPages/2 + 1, faultPages}
 }
 
 // outcome is what one row observed.
@@ -286,7 +315,7 @@ func (r faultRun) wantRows() []string {
 			n++
 		}
 	}
-	return tableIDs(n, faultPerPage)
+	return r.ec.wantIDs(n, faultPerPage)
 }
 
 // faultClient returns the client of a row.
@@ -377,12 +406,19 @@ func (r faultRun) check(t *testing.T, out outcome, deadline time.Duration) strin
 			}
 		}
 	}
-	if hits := r.ec.calls(r.srv, r.n); want.attempts > 0 && hits != want.attempts {
-		t.Errorf("page %d was requested %d times, want %d", r.n, hits, want.attempts)
+	attempts := want.attempts
+	if r.ec.ep.Method() == http.MethodGet {
+		attempts += want.getReplays
+	}
+	if hits := r.ec.calls(r.srv, r.n); attempts > 0 && hits != attempts {
+		t.Errorf("page %d was requested %d times, want %d", r.n, hits, attempts)
 	}
 	if want.full {
 		if len(out.errs) > 0 {
 			t.Errorf("want the full result, got error %v", out.errs[0])
+		}
+		if len(out.rows) == 1 {
+			return "full, 1 row"
 		}
 		return fmt.Sprintf("full, %d rows", len(out.rows))
 	}
@@ -500,17 +536,61 @@ func (ft *faultTable) markdown() string {
 		}
 		var parts []string
 		for _, c := range order {
-			who := strings.Join(eps[c], ", ")
-			if len(eps[c]) == len(ft.eps) {
-				who = "all"
-			}
-			who = strings.Replace(who, "living/get_watch_stat, school/living/get_watch_stat_v2, school/living/get_unwatch_stat_v2", "WeCom ×3", 1)
-			who = strings.Replace(who, string(livestat.EndpointNuoyunUserDurations), "nuoyun", 1)
-			parts = append(parts, who+": "+c)
+			parts = append(parts, ft.who(eps[c])+": "+c)
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", f, strings.Join(parts, "<br>"))
 	}
 	return b.String()
+}
+
+// endpointGroup names a set of endpoints of the table in the results.
+type endpointGroup struct {
+	name string
+	eps  []string
+}
+
+// groups returns the named sets of endpoints, largest first.
+func endpointGroups() []endpointGroup {
+	in := func(name string, keep func(endpointCase) bool) endpointGroup {
+		g := endpointGroup{}
+		for _, ec := range endpointCases() {
+			if keep(ec) {
+				g.eps = append(g.eps, ec.name)
+			}
+		}
+		g.name = fmt.Sprintf("%s ×%d", name, len(g.eps))
+		return g
+	}
+	return []endpointGroup{
+		in("WeCom", func(ec endpointCase) bool { return ec.style != numbered }),
+		in("paged", endpointCase.paged),
+		in("WeCom lists", func(ec endpointCase) bool { return ec.style == flagged || ec.style == cursorOnly }),
+		in("WeCom stats", func(ec endpointCase) bool { return ec.style == flagged }),
+		in("get_living_info", func(ec endpointCase) bool { return ec.style == single }),
+	}
+}
+
+// who names eps: "all", the groups it holds whole, and the others.
+func (ft *faultTable) who(eps []string) string {
+	if len(eps) == len(ft.eps) {
+		return "all"
+	}
+	left := slices.Clone(eps)
+	var parts []string
+	for _, g := range endpointGroups() {
+		holds := len(g.eps) > 1
+		for _, ep := range g.eps {
+			holds = holds && slices.Contains(left, ep)
+		}
+		if holds {
+			parts = append(parts, g.name)
+			left = slices.DeleteFunc(left, func(ep string) bool { return slices.Contains(g.eps, ep) })
+		}
+	}
+	for _, ep := range left {
+		parts = append(parts, strings.Replace(ep, string(livestat.EndpointNuoyunUserDurations), "nuoyun", 1))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // mergeCells turns ["p1: x", "p2: x", "p4: y"] into "p1,p2: x; p4: y".
@@ -539,10 +619,7 @@ func TestFaultInjection(t *testing.T) {
 			t.Run(ec.name, func(t *testing.T) {
 				t.Parallel()
 				for _, f := range ec.faults() {
-					at := f.at
-					if at == nil {
-						at = []int{1, faultPages/2 + 1, faultPages}
-					}
+					at := ec.pagesAt(f)
 					t.Run(f.name, func(t *testing.T) {
 						t.Parallel()
 						if !f.realOnly {

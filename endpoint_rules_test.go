@@ -15,12 +15,16 @@ import (
 )
 
 // The pagination rules, for every endpoint of the table, against
-// livestattest.
+// livestattest; for a single call, the rules of one call.
 func TestPagination(t *testing.T) {
 	t.Parallel()
 	for _, ec := range endpointCases() {
 		t.Run(ec.name, func(t *testing.T) {
 			t.Parallel()
+			if !ec.paged() {
+				singleCallRules(t, ec)
+				return
+			}
 			// serve starts a server with pages of per rows and a client.
 			serve := func(t *testing.T, pages, per int, faults []livestattest.Fault, opts ...livestat.Option) (*livestattest.Server, *livestat.Client) {
 				o := ec.options(pages, per, false)
@@ -45,7 +49,7 @@ func TestPagination(t *testing.T) {
 				// WeCom's last page carries a cursor too: only the flag
 				// ends, and the cursor is not followed.
 				assert.Len(t, srv.Requests(ec.ep), 25)
-				if !ec.numbered {
+				if ec.style != numbered {
 					assert.Equal(t, 1, srv.TokensIssued(), "one token for the whole iteration")
 					assert.Equal(t, 1, srv.Calls(livestat.EndpointGetToken))
 				}
@@ -124,7 +128,7 @@ func TestPagination(t *testing.T) {
 			t.Run("API error mid-iteration is yielded once, typed", func(t *testing.T) {
 				t.Parallel()
 				code := 40058
-				if ec.numbered {
+				if ec.style == numbered {
 					code = 400
 				}
 				_, c := serve(t, 4, 2, []livestattest.Fault{{Endpoint: ec.ep, Page: 3, Times: -1, ErrCode: code}})
@@ -144,7 +148,7 @@ func TestPagination(t *testing.T) {
 				assert.Equal(t, code, ae.Code)
 				assert.Equal(t, ec.ep, ae.Endpoint)
 			})
-			if ec.numbered {
+			if ec.style == numbered {
 				return
 			}
 			// Cursor rules.
@@ -172,6 +176,18 @@ func TestPagination(t *testing.T) {
 				assert.Equal(t, first, pe.Cursor)
 				assert.Len(t, srv.Requests(ec.ep), 3)
 			})
+			if ec.style == cursorOnly {
+				// Without a flag, "" is the end, on whatever page it comes.
+				t.Run("an empty cursor ends the list", func(t *testing.T) {
+					t.Parallel()
+					srv, c := serve(t, 3, 2, []livestattest.Fault{{Endpoint: ec.ep, Page: 1, Edit: editJSON(func(_ livestattest.Request, m map[string]any) { ec.setNext(m, "") })}})
+					got, err := livestat.Collect(ec.iterate(t.Context(), c, 2, ""))
+					require.NoError(t, err)
+					assert.Equal(t, tableIDs(1, 2), got)
+					assert.Equal(t, []int{1}, ec.pages(srv))
+				})
+				return
+			}
 			t.Run("more without a cursor stops with an error", func(t *testing.T) {
 				t.Parallel()
 				_, c := serve(t, 1, 1, []livestattest.Fault{{Endpoint: ec.ep, Page: 1, Edit: editJSON(func(_ livestattest.Request, m map[string]any) { ec.setNext(m, "") })}})
@@ -181,6 +197,54 @@ func TestPagination(t *testing.T) {
 			})
 		})
 	}
+}
+
+// singleCallRules are the rules of an endpoint that is one call: one
+// request (GET, the livingid in the query) with one token, an API error
+// returned typed and not retried, and nothing sent once the context is
+// done.
+func singleCallRules(t *testing.T, ec endpointCase) {
+	serve := func(t *testing.T, faults ...livestattest.Fault) (*livestattest.Server, *livestat.Client) {
+		o := ec.options(1, 1, false)
+		o.Faults = faults
+		srv := livestattest.NewServer(t, o)
+		return srv, srv.Client(ec.opts...)
+	}
+	t.Run("one call, one request", func(t *testing.T) {
+		t.Parallel()
+		srv, c := serve(t)
+		got, err := livestat.Collect(ec.iterate(t.Context(), c, 1, ""))
+		require.NoError(t, err)
+		assert.Equal(t, ec.wantIDs(1, 1), got)
+		reqs := srv.Requests(ec.ep)
+		require.Len(t, reqs, 1)
+		assert.Equal(t, ec.ep.Method(), reqs[0].Method)
+		assert.Equal(t, tableLivingID, reqs[0].Query.Get("livingid"))
+		assert.Equal(t, 1, reqs[0].Page, "Fault.Page 1 is the call")
+		assert.Equal(t, 1, srv.Calls(livestat.EndpointGetToken))
+	})
+	t.Run("API error is returned once, typed, not retried", func(t *testing.T) {
+		t.Parallel()
+		srv, c := serve(t, livestattest.Fault{Endpoint: ec.ep, Page: 1, Times: -1, ErrCode: 40058})
+		got, err := livestat.Collect(ec.iterate(t.Context(), c, 1, ""))
+		assert.Empty(t, got)
+		ae, ok := errors.AsType[*livestat.APIError](err)
+		require.True(t, ok, "want an *APIError, got %T: %v", err, err)
+		assert.Equal(t, 40058, ae.Code)
+		assert.Equal(t, ec.ep, ae.Endpoint)
+		assert.ErrorIs(t, err, livestat.ErrInvalidArgument)
+		assert.Len(t, srv.Requests(ec.ep), 1)
+	})
+	t.Run("context done: nothing sent", func(t *testing.T) {
+		t.Parallel()
+		srv, c := serve(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		got, err := livestat.Collect(ec.iterate(ctx, c, 1, ""))
+		assert.Empty(t, got)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Empty(t, srv.Requests(ec.ep))
+	})
 }
 
 // A success reply without its paging field (ending, has_more, Nuoyun's
@@ -216,8 +280,13 @@ func TestPageWithoutPagingFieldIsAnError(t *testing.T) {
 				pagingEdit{name + " null", func(m map[string]any) { at(m, parent)[parent[len(parent)-1]] = nil }},
 			)
 		}
-		// The reference: the paging field present, but not a number.
-		wrongType := pagingEdit{"wrong type", func(m map[string]any) { at(m, ec.flag)[last] = "yes" }}
+		// The reference: the paging field present, but of another type (a
+		// string for a number or an object, a number for a cursor).
+		var wrong any = "yes"
+		if ec.style == cursorOnly {
+			wrong = 7
+		}
+		wrongType := pagingEdit{"wrong type", func(m map[string]any) { at(m, ec.flag)[last] = wrong }}
 		type result struct {
 			rows     []string
 			err      error
@@ -238,7 +307,11 @@ func TestPageWithoutPagingFieldIsAnError(t *testing.T) {
 		}
 		t.Run(ec.name, func(t *testing.T) {
 			t.Parallel()
-			for _, n := range []int{1, 2, faultPages} {
+			pages := []int{1, 2, faultPages}
+			if !ec.paged() {
+				pages = []int{1}
+			}
+			for _, n := range pages {
 				t.Run(fmt.Sprintf("page %d of %d", n, faultPages), func(t *testing.T) {
 					t.Parallel()
 					want := tableIDs(n-1, faultPerPage)
@@ -276,25 +349,25 @@ func TestPageWithoutPagingFieldIsAnError(t *testing.T) {
 }
 
 // Zero is not absent: a page whose flag says "last" with a zero value
-// (has_more 0, Nuoyun total 0 on an empty first page) ends the iteration
-// cleanly.
+// (has_more 0, next_cursor "", Nuoyun total 0 on an empty first page) ends
+// the iteration cleanly.
 func TestZeroPagingFieldIsNotMissing(t *testing.T) {
 	t.Parallel()
 	for _, ec := range endpointCases() {
-		if ec.moreValue == 0 && !ec.numbered {
-			continue // ending: 0 says more follow
+		if ec.style == flagged && ec.moreValue == 0 || !ec.paged() {
+			continue // ending: 0 says more follow; a single call has no flag
 		}
 		t.Run(ec.name, func(t *testing.T) {
 			t.Parallel()
 			n := 1
-			if ec.numbered {
+			if ec.style == numbered {
 				n = 0 // total 0, no rows
 			}
 			srv := livestattest.NewServer(t, ec.options(1, n, false))
 			got, err := livestat.Collect(ec.iterate(t.Context(), srv.Client(ec.opts...), max(n, 1), ""))
 			require.NoError(t, err)
 			assert.Equal(t, tableIDs(1, n), got)
-			if ec.numbered {
+			if ec.style == numbered {
 				rep := srv.Requests(ec.ep)
 				require.Len(t, rep, 1)
 			}

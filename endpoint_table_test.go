@@ -2,6 +2,7 @@ package livestat_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,25 +16,26 @@ import (
 	"github.com/livestat/livestat/livestattest"
 )
 
-// The endpoint table: one row per paged endpoint, with what the
-// table-driven tests (pagination rules, fault suite, paging fields) need to
-// run against livestattest. Adding an endpoint is adding a row here (and a
-// handler in livestattest).
+// The endpoint table: one row per endpoint, with what the table-driven
+// tests (pagination rules, fault suite, paging fields, decoder fuzzing)
+// need to run against livestattest. Adding an endpoint is adding a row here
+// (and a handler in livestattest).
 //
-// Every row serves rows named "u<page>_<i>" (page and i from 0), one list
-// of the reply only, so that the order of the iteration is the order of the
-// data.
+// Every paged row serves rows named "u<page>_<i>" (page and i from 0), one
+// list of the reply only, so that the order of the iteration is the order
+// of the data. A single-call row serves one row, "u0_0", as one page.
 type endpointCase struct {
 	name string // the endpoint, as errors name it
 	ep   livestat.Endpoint
-	// numbered: Nuoyun's page/page_size/total; otherwise a WeCom cursor
-	// and a flag that alone says whether more pages follow.
-	numbered bool
-	// cursor and flag are the reply's paging fields (WeCom); flag is the
-	// path of the field a success must carry.
-	cursor string
-	flag   []string
-	// moreValue is the flag's value when more pages follow (WeCom).
+	// style is how the endpoint pages.
+	style pagingStyle
+	// cursor is the reply's cursor field (WeCom), requestCursor the
+	// request's when it has another name. flag is the path of the field
+	// a success must carry: the flag, the cursor itself (cursorOnly), the
+	// total, or a single call's object.
+	cursor, requestCursorField string
+	flag                       []string
+	// moreValue is the flag's value when more pages follow (flagged).
 	moreValue int
 	// status is the reply's status field; rows the path of its row list.
 	status string
@@ -42,17 +44,55 @@ type endpointCase struct {
 	serve func(opts *livestattest.Options, ids []string, per int)
 	// iterate ranges over the ids of every row from the start (or, with
 	// resume, from where a saved page position points: a WeCom cursor or
-	// a Nuoyun page number).
+	// a Nuoyun page number). For a single call it makes the call and
+	// yields its one row, or its error.
 	iterate func(ctx context.Context, c *livestat.Client, per int, resume string) iter.Seq2[string, error]
 	// page fetches one page with the page-level call and returns its ids
-	// and the position of the next page ("" when it is the last).
+	// and the position of the next page ("" when it is the last); nil for
+	// a single call.
 	page func(ctx context.Context, c *livestat.Client, per int, at string) (ids []string, next string, err error)
 	// opts are the row's client options.
 	opts []livestat.Option
 }
 
-// The living ID every WeCom row serves.
-const tableLivingID = "L1"
+// pagingStyle is how an endpoint of the table pages.
+type pagingStyle int
+
+const (
+	// flagged: a WeCom cursor and a flag beside it that alone says
+	// whether more pages follow (ending, has_more).
+	flagged pagingStyle = iota
+	// cursorOnly: a WeCom cursor, "" on the last page, and no flag
+	// (get_user_all_livingid).
+	cursorOnly
+	// numbered: Nuoyun's page/page_size/total.
+	numbered
+	// single: one call, no paging (get_living_info).
+	single
+)
+
+// paged reports whether the endpoint has pages.
+func (ec endpointCase) paged() bool { return ec.style != single }
+
+// shape is the number of pages and rows a page that the row serves when a
+// test asks for pages of per: a single call is (at most) one page of one
+// row.
+func (ec endpointCase) shape(pages, per int) (int, int) {
+	if !ec.paged() {
+		return min(pages, 1), 1
+	}
+	return pages, per
+}
+
+// wantIDs is the ids of the whole result of pages of per (see shape).
+func (ec endpointCase) wantIDs(pages, per int) []string { return tableIDs(ec.shape(pages, per)) }
+
+// The living ID every WeCom row serves, and the member whose livings
+// get_user_all_livingid lists.
+const (
+	tableLivingID = "L1"
+	tableUserID   = "zhangsan"
+)
 
 // nuoyunTableSecret signs the Nuoyun rows' requests: like the WeCom
 // secret and the tokens, it must never show in an error or a log.
@@ -124,7 +164,60 @@ func endpointCases() []endpointCase {
 			},
 		},
 		{
-			name: string(livestat.EndpointNuoyunUserDurations), ep: livestat.EndpointNuoyunUserDurations, numbered: true,
+			// The list ends when next_cursor is "": there is no flag, so the
+			// cursor is the field a success must carry.
+			name: string(livestat.EndpointUserLivingIDs), ep: livestat.EndpointUserLivingIDs, style: cursorOnly,
+			cursor: "next_cursor", requestCursorField: "cursor", flag: []string{"next_cursor"}, status: "errcode", rows: []string{"livingid_list"},
+			serve: func(o *livestattest.Options, ids []string, _ int) {
+				o.UserLivings = map[string][]string{tableUserID: ids}
+			},
+			iterate: func(ctx context.Context, c *livestat.Client, per int, resume string) iter.Seq2[string, error] {
+				return mapIDs(c.Living.LivingIDs(ctx, livestat.UserLivingIDsRequest{UserID: tableUserID, Cursor: resume, Limit: per}), func(id *string) string { return *id })
+			},
+			page: func(ctx context.Context, c *livestat.Client, per int, at string) ([]string, string, error) {
+				p, err := c.Living.GetUserLivingIDs(ctx, livestat.UserLivingIDsRequest{UserID: tableUserID, Cursor: at, Limit: per})
+				if err != nil {
+					return nil, "", err
+				}
+				return p.LivingIDs, nextIf(p.More(), p.NextCursor), nil
+			},
+		},
+		{
+			// The row is the broadcast's theme.
+			name: string(livestat.EndpointLivingInfo), ep: livestat.EndpointLivingInfo, style: single,
+			flag: []string{"living_info"}, status: "errcode",
+			serve: func(o *livestattest.Options, ids []string, _ int) {
+				o.LivingInfo = map[string]livestat.LivingInfo{tableLivingID: {Theme: ids[0], Status: livestat.LivingEnded, LivingDuration: 3600}}
+			},
+			iterate: func(ctx context.Context, c *livestat.Client, _ int, _ string) iter.Seq2[string, error] {
+				return singleCall(func() (string, error) {
+					info, err := c.Living.GetLivingInfo(ctx, tableLivingID)
+					if err != nil {
+						return "", err
+					}
+					return info.Theme, nil
+				})
+			},
+		},
+		{
+			name: string(livestat.EndpointSchoolLivingInfo), ep: livestat.EndpointSchoolLivingInfo, style: single,
+			flag: []string{"living_info"}, status: "errcode",
+			serve: func(o *livestattest.Options, ids []string, _ int) {
+				o.SchoolLivingInfo = map[string]livestat.SchoolLivingInfo{tableLivingID: {Theme: ids[0], LivingDuration: 3600,
+					LivingRange: livestat.LivingRange{PartyIDs: []int64{1}}}}
+			},
+			iterate: func(ctx context.Context, c *livestat.Client, _ int, _ string) iter.Seq2[string, error] {
+				return singleCall(func() (string, error) {
+					info, err := c.School.GetLivingInfo(ctx, tableLivingID)
+					if err != nil {
+						return "", err
+					}
+					return info.Theme, nil
+				})
+			},
+		},
+		{
+			name: string(livestat.EndpointNuoyunUserDurations), ep: livestat.EndpointNuoyunUserDurations, style: numbered,
 			flag: []string{"data", "total"}, status: "code", rows: []string{"data", "list"},
 			serve: func(o *livestattest.Options, ids []string, _ int) {
 				rows := make([]livestat.UserDuration, len(ids))
@@ -184,9 +277,11 @@ func tableIDs(pages, per int) []string {
 	return out
 }
 
-// options returns the server options for ec with pages of per rows.
+// options returns the server options for ec with pages of per rows (see
+// shape).
 func (ec endpointCase) options(pages, per int, inMemory bool) livestattest.Options {
 	o := livestattest.Options{InMemory: inMemory}
+	pages, per = ec.shape(pages, per)
 	ec.serve(&o, tableIDs(pages, per), per)
 	return o
 }
@@ -252,18 +347,27 @@ func (ec endpointCase) rowsOf(m map[string]any) []any {
 	return rows
 }
 
-// setNext makes a WeCom reply point at cursor, with more pages to follow.
+// setNext makes a WeCom reply point at cursor, with more pages to follow
+// as far as a flag says: without one ("" ends a cursorOnly list) the
+// cursor alone says it.
 func (ec endpointCase) setNext(m map[string]any, cursor string) {
 	m[ec.cursor] = cursor
-	m[ec.flag[0]] = ec.moreValue
+	if ec.style == flagged {
+		m[ec.flag[0]] = ec.moreValue
+	}
 }
 
 // requestCursor is the cursor a WeCom request asked with.
 func (ec endpointCase) requestCursor(r livestattest.Request) string {
 	var body map[string]any
 	_ = json.Unmarshal(r.Body, &body)
-	s, _ := body[ec.cursor].(string)
+	s, _ := body[cmp.Or(ec.requestCursorField, ec.cursor)].(string)
 	return s
+}
+
+// singleCall is the sequence of one call's result: its row, or its error.
+func singleCall(call func() (string, error)) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) { yield(call()) }
 }
 
 func mapIDs[T any](seq iter.Seq2[T, error], id func(*T) string) iter.Seq2[string, error] {

@@ -267,3 +267,47 @@ func FuzzDecodeUserDurations(f *testing.F) {
 		return p != nil, err
 	})
 }
+
+// The discovery decoders. Their seeds hold the docs' samples, the real
+// replies, and the shapes the docs leave open: next_cursor absent or null,
+// living_info absent or null, replay_status absent, unknown enum values.
+
+func FuzzDecodeUserLivingIDs(f *testing.F) {
+	fuzzDecoder(f, livestat.EndpointUserLivingIDs, func(t *testing.T, ctx context.Context, c *livestat.Client) (bool, error) {
+		p, err := c.Living.GetUserLivingIDs(ctx, livestat.UserLivingIDsRequest{UserID: "u1"})
+		if p != nil {
+			// No JSON string decodes to invalid UTF-8: the mark of an
+			// absent cursor never reaches a page.
+			if !utf8.ValidString(p.NextCursor) {
+				t.Fatalf("a page returned with the unset cursor mark: %q", p.NextCursor)
+			}
+			if p.More() != (p.NextCursor != "") {
+				t.Fatalf("More %v with next_cursor %q", p.More(), p.NextCursor)
+			}
+		}
+		return p != nil, err
+	})
+}
+
+func FuzzDecodeLivingInfo(f *testing.F) {
+	fuzzDecoder(f, livestat.EndpointLivingInfo, func(t *testing.T, ctx context.Context, c *livestat.Client) (bool, error) {
+		info, err := c.Living.GetLivingInfo(ctx, "L1")
+		if info != nil {
+			// Every value has a name, known or not.
+			if info.Status.String() == "" || info.Type.String() == "" {
+				t.Fatal("a status or type without a name")
+			}
+			if rs, ok := info.Replay(); ok && rs.String() == "" {
+				t.Fatal("a replay status without a name")
+			}
+		}
+		return info != nil, err
+	})
+}
+
+func FuzzDecodeSchoolLivingInfo(f *testing.F) {
+	fuzzDecoder(f, livestat.EndpointSchoolLivingInfo, func(t *testing.T, ctx context.Context, c *livestat.Client) (bool, error) {
+		info, err := c.School.GetLivingInfo(ctx, "L1")
+		return info != nil, err
+	})
+}

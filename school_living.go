@@ -17,6 +17,11 @@ const (
 	// EndpointSchoolUnwatchStat is school/living/get_unwatch_stat_v2
 	// (获取未观看直播统计V2).
 	EndpointSchoolUnwatchStat Endpoint = "school/living/get_unwatch_stat_v2"
+	// EndpointSchoolLivingInfo is school/living/get_living_info
+	// (获取直播详情). The IDs of a teacher's livings come from
+	// LivingService.LivingIDs: 获取老师直播ID列表 is
+	// living/get_user_all_livingid.
+	EndpointSchoolLivingInfo Endpoint = "school/living/get_living_info"
 )
 
 func schoolEndpoints(e Endpoint) (endpointInfo, bool) {
@@ -25,6 +30,8 @@ func schoolEndpoints(e Endpoint) (endpointInfo, bool) {
 		return endpointInfo{VendorWeCom, http.MethodPost, "/cgi-bin/school/living/get_watch_stat_v2", "https://developer.work.weixin.qq.com/document/path/39112"}, true
 	case EndpointSchoolUnwatchStat:
 		return endpointInfo{VendorWeCom, http.MethodPost, "/cgi-bin/school/living/get_unwatch_stat_v2", "https://developer.work.weixin.qq.com/document/path/39116"}, true
+	case EndpointSchoolLivingInfo:
+		return endpointInfo{VendorWeCom, http.MethodGet, "/cgi-bin/school/living/get_living_info", "https://developer.work.weixin.qq.com/document/path/93740"}, true
 	}
 	return endpointInfo{}, false
 }
@@ -212,4 +219,60 @@ func (s *SchoolService) UnwatchStatV2Pages(ctx context.Context, req SchoolStatRe
 // students, then parents.
 func (s *SchoolService) Absentees(ctx context.Context, req SchoolStatRequest) iter.Seq2[SchoolAbsentee, error] {
 	return s.unwatchPager(req).items(ctx)
+}
+
+// SchoolLivingInfo is a school living's details (living_info of
+// school/living/get_living_info). Fields the reply leaves out read as zero.
+type SchoolLivingInfo struct {
+	Theme          string   `json:"theme"`
+	LivingStart    UnixTime `json:"living_start"`
+	LivingDuration Seconds  `json:"living_duration"`
+	AnchorUserID   string   `json:"anchor_userid"` // the teacher
+	// LivingRange is who the living was for: the denominator of
+	// attendance.
+	LivingRange LivingRange `json:"living_range"`
+	ViewerNum   int         `json:"viewer_num"`  // viewers in all
+	CommentNum  int         `json:"comment_num"` // comments
+	OpenReplay  IntBool     `json:"open_replay"`
+	// PushStreamURL is the ingest URL; "" when the reply has none.
+	PushStreamURL  string `json:"push_stream_url,omitempty"`
+	OnlineCount    int    `json:"online_count"`    // viewers online now
+	SubscribeCount int    `json:"subscribe_count"` // people who booked
+}
+
+// LivingRange is the audience of a school living. Per the docs a class's
+// group chat (班级群) is listed as the class's partyid, any other group chat
+// by its name. Either list may be nil; nil and empty mean the same.
+type LivingRange struct {
+	PartyIDs   []int64  `json:"partyids"`    // classes (department IDs)
+	GroupNames []string `json:"group_names"` // group chats that are no class's
+}
+
+// schoolLivingInfoReply is the reply of school/living/get_living_info.
+type schoolLivingInfoReply struct {
+	wecomStatus
+	LivingInfo *SchoolLivingInfo `json:"living_info"`
+}
+
+// A success must carry living_info (see livingInfoReply).
+func (r *schoolLivingInfoReply) unsetPaging() { r.LivingInfo = nil }
+
+func (r *schoolLivingInfoReply) missingPaging() string {
+	if r.LivingInfo == nil {
+		return "living_info"
+	}
+	return ""
+}
+
+// GetLivingInfo fetches a school living's details (GET
+// /cgi-bin/school/living/get_living_info, 获取直播详情:
+// https://developer.work.weixin.qq.com/document/path/93740), with the
+// classes and group chats it was for. Only livings created by the calling
+// app can be read.
+func (s *SchoolService) GetLivingInfo(ctx context.Context, livingID string) (*SchoolLivingInfo, error) {
+	r, err := wecomCall[schoolLivingInfoReply](ctx, s.c, EndpointSchoolLivingInfo, &livingIDQuery{LivingID: livingID})
+	if err != nil {
+		return nil, err
+	}
+	return r.LivingInfo, nil
 }

@@ -295,13 +295,22 @@ func wecomRequest(ep Endpoint, method, path string, query url.Values, body any) 
 
 // wecomCall sends one request of a wrapped WeCom endpoint: req, validated
 // first (nothing is sent when it is invalid), as the endpoint's method and
-// path describe.
+// path describe: the JSON body of a POST, the query of a GET (a GET's
+// request type has a query method).
 func wecomCall[P any](ctx context.Context, c *Client, ep Endpoint, req interface{ validate(Endpoint) error }) (*P, error) {
 	if err := req.validate(ep); err != nil {
 		return nil, err
 	}
 	info := ep.describe()
-	return send[P](ctx, c, wecomRequest(ep, info.method, info.path, nil, req))
+	var query url.Values
+	var body any = req
+	if info.method == http.MethodGet {
+		body = nil
+		if q, ok := req.(interface{ query() url.Values }); ok {
+			query = q.query()
+		}
+	}
+	return send[P](ctx, c, wecomRequest(ep, info.method, info.path, query, body))
 }
 
 // cursorPager is the pager of a WeCom endpoint that pages with an opaque
@@ -326,7 +335,11 @@ type cursorRequest[R any] interface {
 	at(cursor string) R // a copy that starts at cursor
 }
 
-// cursorPage is the reply of an endpoint that cursorPager pages.
+// cursorPage is the reply of an endpoint that cursorPager pages. The page
+// alone says whether more follow, in its endpoint's style: a flag beside
+// the cursor (ending, has_more), or the cursor itself, "" on the last page
+// (get_user_all_livingid). A reply without the field that says it is an
+// error before it becomes a page (the paged interface in client.go).
 type cursorPage interface {
 	nextCursor() (cursor string, more bool)
 }

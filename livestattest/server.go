@@ -38,6 +38,7 @@ package livestattest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,6 +111,20 @@ type Options struct {
 	// from the row: visitor when only Nickname is set, parent when
 	// ParentUserID is set, student otherwise.
 	School map[string]School
+
+	// LivingInfo holds the details living/get_living_info serves, by
+	// livingid, as given. A broadcast of Living (or UserLivings) without an
+	// entry gets details made from its viewers; see Server.LivingInfo.
+	LivingInfo map[string]livestat.LivingInfo
+	// SchoolLivingInfo holds the details school/living/get_living_info
+	// serves, by livingid, as given. A broadcast of School without an entry
+	// gets details made from its watchers and absentees; see
+	// Server.SchoolLivingInfo.
+	SchoolLivingInfo map[string]livestat.SchoolLivingInfo
+	// UserLivings lists the livingids living/get_user_all_livingid serves,
+	// by userid, in this order; see Server.UserLivings for the broadcasts
+	// added to them.
+	UserLivings map[string][]string
 
 	// Nuoyun holds the rows of getAccountUserDurationList. The endpoint
 	// filters them by update time with LastVisitTime (the rows carry no
@@ -212,9 +227,11 @@ type Request struct {
 	Body   []byte
 	// Page is the 1-based page the call asks for: Nuoyun's page, or for a
 	// WeCom endpoint the page the server's own cursor points at (the
-	// cursor counts rows, so Page assumes PageSize has not changed since
-	// the cursor was made). It is 0 for gettoken and for a request the
-	// server cannot read.
+	// cursor counts rows, so Page assumes the page size — PageSize, or
+	// the limit of get_user_all_livingid — has not changed since the
+	// cursor was made). It is 1 for an endpoint that is not paged
+	// (get_living_info), and 0 for gettoken and for a request the server
+	// cannot read.
 	Page int
 }
 
@@ -229,6 +246,7 @@ type Server struct {
 	opts     Options
 	living   map[string][]livestat.LivingViewer
 	school   map[string]School
+	livings  livings // livings.go
 	nuoyun   []livestat.UserDuration
 	faults   []*fault
 	calls    map[livestat.Endpoint]int
@@ -272,7 +290,9 @@ func New(opts Options) *Server {
 		s.school[id] = School{Watchers: slices.Clone(sc.Watchers), Absentees: slices.Clone(sc.Absentees)}
 	}
 	s.nuoyun = slices.Clone(opts.Nuoyun)
+	s.livings = newLivings(opts)
 	s.opts.Living, s.opts.School, s.opts.Nuoyun, s.opts.Faults = nil, nil, nil, nil
+	s.opts.LivingInfo, s.opts.SchoolLivingInfo, s.opts.UserLivings = nil, nil, nil
 	for _, f := range opts.Faults {
 		s.addFault(f)
 	}
@@ -283,6 +303,9 @@ func New(opts Options) *Server {
 		livestat.EndpointWatchStat:           s.withToken(s.watchStat),
 		livestat.EndpointSchoolWatchStat:     s.withToken(s.schoolWatchStat),
 		livestat.EndpointSchoolUnwatchStat:   s.withToken(s.schoolUnwatchStat),
+		livestat.EndpointUserLivingIDs:       s.withToken(s.userLivingIDs),
+		livestat.EndpointLivingInfo:          s.withToken(s.livingInfo),
+		livestat.EndpointSchoolLivingInfo:    s.withToken(s.schoolLivingInfo),
 		livestat.EndpointNuoyunUserDurations: s.userDurations,
 	} {
 		mux.HandleFunc(ep.Path(), s.handle(ep, h))
@@ -550,13 +573,21 @@ func (s *Server) handle(ep livestat.Endpoint, h handler) http.HandlerFunc {
 
 // pageOf returns the page a request body of ep asks for (see Request.Page).
 func (s *Server) pageOf(ep livestat.Endpoint, body []byte) int {
+	switch ep {
+	case livestat.EndpointLivingInfo, livestat.EndpointSchoolLivingInfo:
+		return 1 // one call, one "page"
+	}
 	var req struct {
 		wecomRequest
+		userLivingIDsRequest
 		Page int `json:"page"`
 	}
 	if json.Unmarshal(body, &req) != nil {
 		return 0
 	}
+	s.mu.Lock()
+	size := s.opts.PageSize
+	s.mu.Unlock()
 	cursor := req.NextCursor
 	switch ep {
 	case livestat.EndpointNuoyunUserDurations:
@@ -564,6 +595,12 @@ func (s *Server) pageOf(ep livestat.Endpoint, body []byte) int {
 	case livestat.EndpointWatchStat:
 		cursor = req.NextKey
 	case livestat.EndpointSchoolWatchStat, livestat.EndpointSchoolUnwatchStat:
+	case livestat.EndpointUserLivingIDs:
+		// Its page size is the request's limit.
+		cursor, size = req.Cursor, cmp.Or(req.Limit, maxLivingIDsLimit)
+		if size < 0 || size > maxLivingIDsLimit {
+			return 0
+		}
 	default:
 		return 0
 	}
@@ -571,9 +608,6 @@ func (s *Server) pageOf(ep livestat.Endpoint, body []byte) int {
 	if !ok {
 		return 0
 	}
-	s.mu.Lock()
-	size := s.opts.PageSize
-	s.mu.Unlock()
 	return off/size + 1
 }
 

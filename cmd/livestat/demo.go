@@ -13,6 +13,8 @@ import (
 
 // Sample data of the demo.
 const (
+	demoAnchor       = "demo-anchor"
+	demoCorpLiving2  = "demo-corp-live-2"
 	demoCorpLiving   = "demo-corp-live"
 	demoSchoolLiving = "demo-class-live"
 	demoUserSpaceID  = "34043700"
@@ -49,9 +51,14 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 
 	srv := livestattest.New(livestattest.Options{
 		PageSize: demoPageSize,
-		Living:   map[string][]livestat.LivingViewer{demoCorpLiving: livestattest.GenerateViewers(8, 1)},
-		School:   map[string]livestattest.School{demoSchoolLiving: livestattest.GenerateSchool(10, 1)},
-		Nuoyun:   livestattest.GenerateDurations(12, 1),
+		Living: map[string][]livestat.LivingViewer{
+			demoCorpLiving:  livestattest.GenerateViewers(8, 1),
+			demoCorpLiving2: livestattest.GenerateViewers(3, 2),
+		},
+		// The member whose two corp broadcasts the demo lists.
+		UserLivings: map[string][]string{demoAnchor: {demoCorpLiving, demoCorpLiving2}},
+		School:      map[string]livestattest.School{demoSchoolLiving: livestattest.GenerateSchool(10, 1)},
+		Nuoyun:      livestattest.GenerateDurations(12, 1),
 		// The demo's Nuoyun account, and a key and secret to sign with.
 		NuoyunUserSpaceID: 34043700,
 		NuoyunAppKey:      "demo-app-key",
@@ -99,6 +106,9 @@ To export your own data, set credentials and name a broadcast:
 // demoSteps are the command lines the demo runs.
 func demoSteps() [][]string {
 	return [][]string{
+		{"wecom-livings", "--user-id", demoAnchor, "--details"},
+		{"wecom-living-info", "--living-id", demoCorpLiving},
+		{"wecom-school-living-info", "--living-id", demoSchoolLiving},
 		{"wecom-watch", "--living-id", demoCorpLiving},
 		{"wecom-school-watch", "--living-id", demoSchoolLiving},
 		{"wecom-school-unwatch", "--living-id", demoSchoolLiving},
@@ -110,8 +120,9 @@ func demoUsage() string {
 	return `Usage:
   livestat demo [--timeout DURATION]
 
-Runs wecom-watch, wecom-school-watch, wecom-school-unwatch and nuoyun-durations
-against a fake server inside this program, with sample data, and prints tables.
+Runs wecom-livings, wecom-living-info, wecom-school-living-info, wecom-watch,
+wecom-school-watch, wecom-school-unwatch and nuoyun-durations against a fake
+server inside this program, with sample data, and prints tables.
 It needs no credentials and sends nothing over the network.
 `
 }

@@ -5,12 +5,16 @@
 //
 // Commands:
 //
+//	wecom-livings         --user-id USERID [--limit N] [--details]
+//	                                       a member's livingids (with --details, each living's details)
+//	wecom-living-info     --living-id ID   a corp broadcast's details
+//	wecom-school-living-info --living-id ID a school broadcast's details with its living_range
 //	wecom-watch           --living-id ID   viewers of a corp broadcast (kinds user, external_user)
 //	wecom-school-watch    --living-id ID   viewers of a school broadcast (student, parent, visitor)
 //	wecom-school-unwatch  --living-id ID   students and parents who did not watch (student, parent)
 //	nuoyun-durations      [--user-space-id N] [--update-time-start UNIX] [--update-time-end UNIX]
 //	                      [--sort asc|desc] [--page-size N]     Nuoyun watch durations (user)
-//	demo                  all four against a built-in fake server; no credentials, no network
+//	demo                  all of them against a built-in fake server; no credentials, no network
 //
 // Common flags, after the command name: --format jsonl|csv|table (default
 // table when stdout is a terminal, jsonl otherwise), --out FILE, --timeout
@@ -80,7 +84,10 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{wecomWatchCmd(), wecomSchoolWatchCmd(), wecomSchoolUnwatchCmd(), nuoyunDurationsCmd()}
+	return []*command{
+		wecomLivingsCmd(), wecomLivingInfoCmd(), wecomSchoolLivingInfoCmd(),
+		wecomWatchCmd(), wecomSchoolWatchCmd(), wecomSchoolUnwatchCmd(), nuoyunDurationsCmd(),
+	}
 }
 
 func findCommand(name string) *command {
@@ -341,10 +348,10 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-22s %s\n", c.name, c.summary)
-		fmt.Fprintf(&b, "  %-22s   %s\n", "", c.args)
+		fmt.Fprintf(&b, "  %-24s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-24s   %s\n", "", c.args)
 	}
-	fmt.Fprintf(&b, "  %-22s %s\n", "demo", "run all four against a built-in fake server with sample data (no credentials, no network)")
+	fmt.Fprintf(&b, "  %-24s %s\n", "demo", "run every command against a built-in fake server with sample data (no credentials, no network)")
 	b.WriteString(commonHelp)
 	b.WriteString("\nRun 'livestat <command> -h' for the flags of a command.\n")
 	return b.String()

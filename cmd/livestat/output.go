@@ -127,7 +127,8 @@ type column[T any] struct {
 
 // sheet describes how rows of type T are written: the CSV header after
 // kind (the API's field names, nested ones joined with '_'), and the table
-// columns.
+// columns. Rows of a sheet without kind (one list only, such as livings)
+// have no kind field or column.
 type sheet[T any] struct {
 	fields  []string
 	columns []column[T]
@@ -138,6 +139,9 @@ type sheet[T any] struct {
 func (s *sheet[T]) header(o *output) error {
 	switch o.format {
 	case formatCSV:
+		if s.kind == nil {
+			return o.csv.Write(s.fields)
+		}
 		return o.csv.Write(append([]string{"kind"}, s.fields...))
 	case formatTable:
 		o.footer = true
@@ -154,7 +158,10 @@ func (s *sheet[T]) header(o *output) error {
 // row writes one row.
 func (s *sheet[T]) row(o *output, r *T) error {
 	o.rows++
-	kind := s.kind(r)
+	var kind livestat.ViewerKind
+	if s.kind != nil {
+		kind = s.kind(r)
+	}
 	switch o.format {
 	case formatTable:
 		cells := make([]string, len(s.columns))
@@ -172,8 +179,10 @@ func (s *sheet[T]) row(o *output, r *T) error {
 		if err := flatten("", obj, flat); err != nil {
 			return err
 		}
-		rec := make([]string, 1, len(s.fields)+1)
-		rec[0] = string(kind)
+		rec := make([]string, 0, len(s.fields)+1)
+		if s.kind != nil {
+			rec = append(rec, string(kind))
+		}
 		for _, f := range s.fields {
 			rec = append(rec, flat[f])
 		}
@@ -185,7 +194,7 @@ func (s *sheet[T]) row(o *output, r *T) error {
 		}
 		// {"kind":"...", then the row's own fields. The WeCom rows encode
 		// their kind themselves, first; Nuoyun's have none of their own.
-		if bytes.HasPrefix(obj, []byte(`{"kind":`)) {
+		if s.kind == nil || bytes.HasPrefix(obj, []byte(`{"kind":`)) {
 			o.w.Write(obj)
 			return o.w.WriteByte('\n')
 		}
