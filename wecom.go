@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -468,3 +469,33 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 // maxTokenLifeSeconds caps the expires_in livestat believes (WeCom grants
 // 7200 s): a day, after which the token is fetched again.
 const maxTokenLifeSeconds = 24 * 3600
+
+func (wecomAPI) validate(cfg *config) error { return cfg.validateWeCom() }
+
+// wire sets up the WeCom services and the token cache.
+func (wecomAPI) wire(cl *Client) {
+	cl.Living = &LivingService{c: cl}
+	cl.School = &SchoolService{c: cl}
+	cl.WeCom = &WeComService{c: cl}
+	cl.tokens = cl.newTokens()
+}
+
+// describe names the base URL and the app, never the secret.
+func (wecomAPI) describe(cfg *config) (string, []slog.Attr) {
+	auth := "none"
+	switch {
+	case cfg.secret() != "":
+		auth = fmt.Sprintf("app %q of corp %q, secret REDACTED", cfg.appKey(), cfg.corpID)
+	case cfg.tokenSource != nil:
+		auth = "token source"
+	}
+	attrs := []slog.Attr{slog.String("wecom_base_url", cfg.wecomBase)}
+	if cfg.secret() != "" {
+		attrs = append(attrs, slog.String("corp_id", cfg.corpID), slog.String("app", cfg.appKey()), slog.String("secret", redacted))
+	}
+	return fmt.Sprintf("wecom: %s (%s)", cfg.wecomBase, auth), attrs
+}
+
+func (wecomAPI) noCredentials() string {
+	return "create the Client with WithWeComApp or WithTokenSource"
+}
