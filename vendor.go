@@ -54,15 +54,7 @@ type vendorSetup interface {
 }
 
 // setup returns v's part of the Client's wiring.
-func (v Vendor) setup() vendorSetup {
-	switch v {
-	case VendorWeCom:
-		return wecomAPI{}
-	case VendorNuoyun:
-		return nuoyunAPI{}
-	}
-	return noVendor{}
-}
+func (v Vendor) setup() vendorSetup { return v.impl() }
 
 func (noVendor) validate(*config) error                 { return nil }
 func (noVendor) wire(*Client)                           {}
@@ -70,7 +62,16 @@ func (noVendor) describe(*config) (string, []slog.Attr) { return "", nil }
 func (noVendor) noCredentials() string                  { return "" }
 
 // api returns v's part of the request path.
-func (v Vendor) api() vendorAPI {
+func (v Vendor) api() vendorAPI { return v.impl() }
+
+// vendorImpl is all a vendor implements, in its own file.
+type vendorImpl interface {
+	vendorAPI
+	vendorSetup
+}
+
+// impl returns v's implementation; the zero vendor for an unknown v.
+func (v Vendor) impl() vendorImpl {
 	switch v {
 	case VendorWeCom:
 		return wecomAPI{}
