@@ -118,6 +118,11 @@ start:
 		case <-ctx.Done():
 			break start
 		}
+		// A failed worker cancels before it frees its slot: nothing
+		// starts after the first error.
+		if ctx.Err() != nil {
+			break start
+		}
 		started++
 		wg.Go(func() {
 			defer func() { <-sem }()
