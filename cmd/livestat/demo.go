@@ -33,6 +33,9 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 		fmt.Fprint(sio.stdout, demoUsage())
 		return exitOK
 	}
+	if err != nil {
+		err = flagError(err)
+	}
 	if err == nil && fs.NArg() > 0 {
 		err = usagef("unexpected argument %q", fs.Arg(0))
 	}
@@ -84,7 +87,7 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 		if sio.stderrTTY {
 			prog = &progress{w: sio.stderr, name: cmd.name}
 		}
-		out := newOutput(sio.stdout, formatTable, prog)
+		out := newOutput(sio.stdout, outputOptions{format: formatTable, name: cmd.name}, prog)
 		err := cmd.export(ctx, c, out)
 		if err == nil {
 			err = out.close()
