@@ -424,12 +424,7 @@ func TestDemoNeedsNoCredentialsAndNoNetwork(t *testing.T) {
 
 // The built binary keeps the exit-status contract.
 func TestBinary(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command runs these tests, so it is on PATH")
-	bin := filepath.Join(t.TempDir(), "livestat")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := buildCLI(t)
 
 	srv := seeded(t, 2)
 	env := append(os.Environ(), "WECOM_CORP_ID="+srv.CorpID(), "WECOM_CORP_SECRET="+srv.CorpSecret(), "WECOM_BASE_URL="+srv.URL())
@@ -463,6 +458,17 @@ func TestBinary(t *testing.T) {
 		}
 		assertNoSecrets(t, stdout.String()+stderr.String())
 	}
+}
+
+// buildCLI builds the livestat binary and returns its path.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command runs these tests, so it is on PATH")
+	bin := filepath.Join(t.TempDir(), "livestat")
+	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
 }
 
 // nuoyunRows are two rows as the docs show them: one with a store and
