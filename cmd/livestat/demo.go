@@ -101,6 +101,7 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 	fmt.Fprint(sio.stdout, `
 To export your own data, set credentials and name a broadcast:
   WECOM_CORP_ID=ww... WECOM_CORP_SECRET=... livestat wecom-school-watch --living-id <livingid> --format csv --out watched.csv
+  WECOM_CORP_ID=ww... WECOM_CORP_SECRET=... livestat wecom-school-attendance --user-id <teacher> --since 2026-09-01 --min 80% --out attendance.xlsx
   NUOYUN_APP_KEY=... NUOYUN_APP_SECRET=... livestat nuoyun-durations --user-space-id <id> --update-time-start <unix>
 `)
 	return exitOK
@@ -115,6 +116,8 @@ func demoSteps() [][]string {
 		{"wecom-watch", "--living-id", demoCorpLiving},
 		{"wecom-school-watch", "--living-id", demoSchoolLiving},
 		{"wecom-school-unwatch", "--living-id", demoSchoolLiving},
+		{"wecom-school-attendance", "--living-id", demoSchoolLiving, "--min", "50%"},
+		{"wecom-attendance", "--user-id", demoAnchor, "--min", "10m"},
 		{"nuoyun-durations", "--user-space-id", demoUserSpaceID, "--sort", "desc", "--page-size", fmt.Sprint(demoPageSize)},
 	}
 }
@@ -124,8 +127,9 @@ func demoUsage() string {
   livestat demo [--timeout DURATION]
 
 Runs wecom-livings, wecom-living-info, wecom-school-living-info, wecom-watch,
-wecom-school-watch, wecom-school-unwatch and nuoyun-durations against a fake
-server inside this program, with sample data, and prints tables.
+wecom-school-watch, wecom-school-unwatch, wecom-school-attendance,
+wecom-attendance and nuoyun-durations against a fake server inside this
+program, with sample data, and prints tables.
 It needs no credentials and sends nothing over the network.
 `
 }

@@ -106,7 +106,8 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		wecomLivingsCmd(), wecomLivingInfoCmd(), wecomSchoolLivingInfoCmd(),
-		wecomWatchCmd(), wecomSchoolWatchCmd(), wecomSchoolUnwatchCmd(), nuoyunDurationsCmd(),
+		wecomWatchCmd(), wecomSchoolWatchCmd(), wecomSchoolUnwatchCmd(),
+		wecomSchoolAttendanceCmd(), wecomAttendanceCmd(), nuoyunDurationsCmd(),
 	}
 }
 

@@ -419,6 +419,11 @@ func TestDemoNeedsNoCredentialsAndNoNetwork(t *testing.T) {
 	}
 	assert.Regexp(t, `(?m)^KIND\s+ID\s+NAME\s+TYPE\s+WATCHED`, r.stdout)
 	assert.Regexp(t, `(?m)^\(\d+ rows\)$`, r.stdout)
+	// A school attendance table with its class summary.
+	assert.Regexp(t, `(?m)^KIND\s+ID\s+NAME\s+STUDENT\s+CLASSES\s+STATUS\s+WATCHED\s+SHARE`, r.stdout)
+	assert.Regexp(t, `(?m)^student\s+student0001\s+\d+\s+(attended|partial)\s`, r.stdout)
+	assert.Regexp(t, `(?m)^LIVINGID\s+GROUP\s+TOTAL\s+ATTENDED\s+PARTIAL\s+ABSENT\s+UNKNOWN`, r.stdout)
+	assert.Regexp(t, `(?m)^demo-class-live\s+class \d+ students\s+\d+`, r.stdout)
 	assert.Equal(t, 0, tripwire.TotalCalls())
 }
 

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -49,9 +48,10 @@ type output struct {
 	format string
 	prog   *progress
 	csv    *csv.Writer
-	// csvHeader is the header written; every sheet of a CSV output has
-	// this one.
+	// csvHeader is the header written: the first sheet's fields, or
+	// those csvColumns set (csvUnion), which every sheet's rows fill in.
 	csvHeader []string
+	csvUnion  bool
 	book      *workbook
 	enc       bytes.Buffer // scratch for one row's JSON
 	rows      int          // rows handed to the writer so far
@@ -129,6 +129,19 @@ func (o *output) close() error {
 	return o.flush()
 }
 
+// csvColumns sets the CSV header of an output of several sheets with
+// different fields, before the first: fields are all their fields. It does
+// nothing in other formats.
+func (o *output) csvColumns(fields []string) {
+	if o.csv == nil || o.csvHeader != nil {
+		return
+	}
+	o.csvHeader, o.csvUnion = fields, true
+	if err := o.csv.Write(fields); err != nil && o.err == nil {
+		o.err = err
+	}
+}
+
 // endTable writes the row count of the current table, if any.
 func (o *output) endTable() {
 	if o.format != formatTable || o.tables == 0 {
@@ -203,9 +216,6 @@ func (s *sheet[T]) begin(o *output, title string) error {
 	switch o.format {
 	case formatCSV:
 		if o.csvHeader != nil {
-			if !slices.Equal(o.csvHeader, head) {
-				return fmt.Errorf("livestat: internal error: CSV sheets with different fields")
-			}
 			return nil
 		}
 		o.csvHeader = head
@@ -270,6 +280,12 @@ func (s *sheet[T]) row(o *output, r *T) error {
 		}
 		if o.book != nil {
 			return o.book.add(vals)
+		}
+		if o.csvUnion {
+			vals = vals[:0]
+			for _, f := range o.csvHeader {
+				vals = append(vals, flat[f])
+			}
 		}
 		rec := make([]string, len(vals))
 		for i, v := range vals {
@@ -435,6 +451,18 @@ func (p *progress) update(pages, rows, total int) {
 	}
 	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
 	p.drawn = true
+}
+
+// counter is an attendance.Options.Progress that shows "done of total
+// what"; nil on a nil *progress.
+func (p *progress) counter(what string) func(done, total int) {
+	if p == nil {
+		return nil
+	}
+	return func(done, total int) {
+		fmt.Fprintf(p.w, "\r\x1b[K%s: %d of %d %s", p.name, done, total, what)
+		p.drawn = true
+	}
 }
 
 func (p *progress) clear() {
