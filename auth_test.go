@@ -64,6 +64,7 @@ func placed(where, keyF, timeF, signF string) RequestAuthorizer {
 }
 
 func TestSignAuthorizerPlacement(t *testing.T) {
+	t.Parallel()
 	sign := NewSignAuthorizer(testAppKey, testSecret)
 	sign.Now = fixedClock(1700000000123)
 	tests := []struct {
@@ -112,6 +113,7 @@ func TestSignAuthorizerPlacement(t *testing.T) {
 }
 
 func TestAuthorizerRunsOnEveryAttempt(t *testing.T) {
+	t.Parallel()
 	a := NewSignAuthorizer(testAppKey, testSecret)
 	a.Now = fixedClock(1700000000123, 1700000001123)
 	c, mt := newNuoyunClient(t, WithNuoyunAuth(a))
@@ -130,6 +132,7 @@ func TestAuthorizerRunsOnEveryAttempt(t *testing.T) {
 }
 
 func TestStaticHeaders(t *testing.T) {
+	t.Parallel()
 	h := http.Header{}
 	h.Set("X-Api-Key", testSecret)
 	a := NewStaticHeaders(h)
@@ -162,6 +165,7 @@ func TestStaticHeaders(t *testing.T) {
 }
 
 func TestAuthorizerErrorStopsTheRequest(t *testing.T) {
+	t.Parallel()
 	c, mt := newNuoyunClient(t, WithNuoyunAuth(NewSignAuthorizer("", "")))
 	serveNuoyun(mt, 3)
 	_, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
@@ -171,6 +175,7 @@ func TestAuthorizerErrorStopsTheRequest(t *testing.T) {
 }
 
 func TestAuthorizersNeverPrintSecrets(t *testing.T) {
+	t.Parallel()
 	sa := NewSignAuthorizer(testAppKey, testSecret)
 	_ = sa // the sign goes in the headers (SignAuthorizer has no other placement)
 	h := http.Header{}
@@ -207,6 +212,7 @@ func TestAuthorizersNeverPrintSecrets(t *testing.T) {
 }
 
 func TestAuthorizerBodyNeedsAnObject(t *testing.T) {
+	t.Parallel()
 	// An authorizer adding body fields to a request without a JSON object
 	// body gets a clear error instead of a malformed request.
 	_, err := authorize(context.Background(), bodyAdder{}, &call{vendor: VendorNuoyun, endpoint: "x", body: []int{1}}, &credentials{})

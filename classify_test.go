@@ -43,6 +43,7 @@ func dnsFailure(e net.DNSError) *http.Transport {
 // exist, fail the same way however often they are tried: one attempt, not
 // retryable. A DNS timeout may clear and is retried.
 func TestTLSAndDNSFailuresAreNotRetried(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, `{"errcode":0,"ending":1}`)
 	}))
@@ -103,6 +104,7 @@ func TestTLSAndDNSFailuresAreNotRetried(t *testing.T) {
 }
 
 func TestAPIErrorHintAndFromIP(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		msg, hint, ip string
 	}{
@@ -147,6 +149,7 @@ func TestAPIErrorHintAndFromIP(t *testing.T) {
 // gettoken's reply before 2017 had no errcode (wechatpy's fixtures still
 // have that shape); a token with its lifetime is a success.
 func TestGettokenWithoutErrcode(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, body string
 		want       string // "" for success, else the error's Reason or category
@@ -178,6 +181,7 @@ func TestGettokenWithoutErrcode(t *testing.T) {
 // 92006, 92007 and 92008 are the living codes; 92008 (this app may not
 // operate the broadcast) is a permission error.
 func TestLivingErrcodes(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[int]error{92006: nil, 92007: nil, 92008: ErrPermissionDenied, 60020: ErrPermissionDenied} {
 		err := newAPIError(VendorWeCom, "living/get_watch_stat", code, "m", 200)
 		for _, cat := range []error{ErrServerBusy, ErrRateLimited, ErrTokenInvalid, ErrInvalidCredentials, ErrPermissionDenied, ErrInvalidArgument, ErrNoCredentials} {

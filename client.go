@@ -214,19 +214,26 @@ func NewClient(opts ...Option) (*Client, error) {
 		SetRetryCount(0) // livestat's own loop retries: its decisions need the decoded errcode
 
 	c := &Client{cfg: cfg, rc: rc, bufs: newReplyBuffers()}
-	c.Living = &LivingService{c: c}
-	c.School = &SchoolService{c: c}
-	c.Nuoyun = &NuoyunService{c: c}
-	c.WeCom = &WeComService{c: c}
-	c.limiter = cfg.newNuoyunLimiter()
-	c.tokens = c.newTokens()
+	for _, v := range vendors() {
+		v.setup().wire(c)
+	}
 	return c, nil
 }
 
 func (cfg *config) validate() error {
-	if err := cfg.validateWeCom(); err != nil {
+	if err := cfg.validateCommon(); err != nil {
 		return err
 	}
+	for _, v := range vendors() {
+		if err := v.setup().validate(cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateCommon checks the settings every vendor shares.
+func (cfg *config) validateCommon() error {
 	switch {
 	case cfg.timeout <= 0:
 		return errors.New("livestat: WithTimeout: the timeout must be positive")
@@ -241,7 +248,7 @@ func (cfg *config) validate() error {
 	case cfg.maxBody < 1:
 		return errors.New("livestat: WithMaxResponseBytes: the bound must be positive")
 	}
-	return cfg.validateNuoyun()
+	return nil
 }
 
 // baseURL checks a vendor's base URL, set by option, and returns it
@@ -579,15 +586,16 @@ func (c *Client) String() string {
 	if c == nil {
 		return "Client(nil)"
 	}
-	auth := "none"
-	switch {
-	case c.cfg.secret() != "":
-		auth = fmt.Sprintf("app %q of corp %q, secret REDACTED", c.cfg.appKey(), c.cfg.corpID)
-	case c.cfg.tokenSource != nil:
-		auth = "token source"
+	var b strings.Builder
+	b.WriteString("Client{")
+	for _, v := range vendors() {
+		if text, _ := v.setup().describe(&c.cfg); text != "" {
+			b.WriteString(text)
+			b.WriteString(", ")
+		}
 	}
-	return fmt.Sprintf("Client{wecom: %s (%s), nuoyun: %s, timeout: %v, retry: %+v}",
-		c.cfg.wecomBase, auth, c.cfg.nuoyunBase, c.cfg.timeout, c.cfg.retry)
+	fmt.Fprintf(&b, "timeout: %v, retry: %+v}", c.cfg.timeout, c.cfg.retry)
+	return b.String()
 }
 
 // Format keeps every fmt verb from printing the app secret.
@@ -598,13 +606,11 @@ func (c *Client) LogValue() slog.Value {
 	if c == nil {
 		return slog.StringValue("Client(nil)")
 	}
-	attrs := []slog.Attr{
-		slog.String("wecom_base_url", c.cfg.wecomBase),
-		slog.String("nuoyun_base_url", c.cfg.nuoyunBase),
-		slog.Duration("timeout", c.cfg.timeout),
+	var attrs []slog.Attr
+	for _, v := range vendors() {
+		_, va := v.setup().describe(&c.cfg)
+		attrs = append(attrs, va...)
 	}
-	if c.cfg.secret() != "" {
-		attrs = append(attrs, slog.String("corp_id", c.cfg.corpID), slog.String("app", c.cfg.appKey()), slog.String("secret", "REDACTED"))
-	}
+	attrs = append(attrs, slog.Duration("timeout", c.cfg.timeout))
 	return slog.GroupValue(attrs...)
 }

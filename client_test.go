@@ -19,6 +19,7 @@ import (
 )
 
 func TestNewClientValidatesConfig(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opts []Option
@@ -60,6 +61,7 @@ func TestNewClientValidatesConfig(t *testing.T) {
 // misconfiguration, not a bad request: services that map ErrInvalidArgument
 // to HTTP 400 must not blame their caller for it.
 func TestWeComCallWithoutCredentials(t *testing.T) {
+	t.Parallel()
 	mt := httpmock.NewMockTransport()
 	c, err := NewClient(WithHTTPClient(&http.Client{Transport: mt}))
 	require.NoError(t, err)
@@ -79,6 +81,7 @@ func TestWeComCallWithoutCredentials(t *testing.T) {
 }
 
 func TestCallerHTTPClientIsNotModified(t *testing.T) {
+	t.Parallel()
 	hc := &http.Client{}
 	_, err := NewClient(WithHTTPClient(hc), WithTimeout(time.Second))
 	require.NoError(t, err)
@@ -87,6 +90,7 @@ func TestCallerHTTPClientIsNotModified(t *testing.T) {
 }
 
 func TestDecodesDocumentedShapes(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	e.script("/cgi-bin/living/get_watch_stat", "next_key", map[string]string{"": fixture(t, "watch_stat_page1.json")})
 	e.script("/cgi-bin/school/living/get_watch_stat_v2", "next_cursor", map[string]string{"": fixture(t, "school_watch_page1.json")})
@@ -129,6 +133,7 @@ func TestDecodesDocumentedShapes(t *testing.T) {
 }
 
 func TestIntBoolDecoding(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]bool{`1`: true, `0`: false, `"1"`: true, `true`: true, `false`: false, `null`: false} {
 		var f IntBool
 		require.NoError(t, f.UnmarshalJSON([]byte(in)), in)
@@ -154,6 +159,7 @@ func respond(status int, body string, header ...string) httpmock.Responder {
 }
 
 func TestBadRepliesBecomeClearErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		resp      httpmock.Responder
@@ -193,6 +199,7 @@ func TestBadRepliesBecomeClearErrors(t *testing.T) {
 }
 
 func TestResponseSizeIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t, WithMaxResponseBytes(1024))
 	e.mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/living/get_watch_stat", respond(200, `{"errmsg":"`+strings.Repeat("x", 4096)+`"}`))
 	_, err := e.c.Living.GetWatchStat(context.Background(), WatchStatRequest{LivingID: "L1"})
@@ -203,6 +210,7 @@ func TestResponseSizeIsBounded(t *testing.T) {
 }
 
 func TestAPIErrorCategories(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		vendor   Vendor
 		endpoint Endpoint
@@ -237,6 +245,7 @@ func TestAPIErrorCategories(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	okPage := `{"errcode":0,"errmsg":"ok","ending":1,"next_key":"","stat_info":{"users":[{"userid":"a"}]}}`
 	for _, tc := range []struct {
 		name     string
@@ -279,6 +288,7 @@ func TestRetries(t *testing.T) {
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := newMockEnv(t, WithRetry(RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Minute}))
 		var n atomic.Int32
@@ -298,6 +308,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	t.Parallel()
 	p := RetryPolicy{MaxAttempts: 10, BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second, RateLimitDelay: 500 * time.Millisecond}
 	busy := &APIError{Vendor: VendorWeCom, Code: -1}
 	limited := &APIError{Vendor: VendorWeCom, Code: 45009}
@@ -355,6 +366,7 @@ func TestHungServerNeverHoldsTheCallerPastItsDeadline(t *testing.T) {
 }
 
 func TestRedaction(t *testing.T) {
+	t.Parallel()
 	// A transport failure: the *url.Error carries the full URL, token
 	// included, unless livestat redacts it.
 	e := newMockEnv(t)
@@ -390,6 +402,7 @@ func TestRedaction(t *testing.T) {
 }
 
 func TestRedactURL(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"https://h/cgi-bin/x?access_token=abc":             "https://h/cgi-bin/x?access_token=REDACTED",
 		"https://h/cgi-bin/gettoken?corpid=c&corpsecret=s": "https://h/cgi-bin/gettoken?corpid=c&corpsecret=REDACTED",
@@ -401,6 +414,7 @@ func TestRedactURL(t *testing.T) {
 }
 
 func TestReplyWithoutStatusIsNotASuccess(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{`{}`, `null`, `{"errmsg":"gateway"}`} {
 		t.Run(body, func(t *testing.T) {
 			e := newMockEnv(t)
@@ -421,6 +435,7 @@ func TestReplyWithoutStatusIsNotASuccess(t *testing.T) {
 }
 
 func TestEchoedTokenIsRedactedFromSnippets(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t, WithoutRetries())
 	e.mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/living/get_watch_stat", func(r *http.Request) (*http.Response, error) {
 		return httpmock.NewStringResponse(403, "<html>Forbidden: "+r.URL.String()+"</html>"), nil
@@ -433,6 +448,7 @@ func TestEchoedTokenIsRedactedFromSnippets(t *testing.T) {
 }
 
 func TestRetryPolicyZeroDelaysTakeDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := NewClient(WithRetry(RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second}))
 	require.NoError(t, err)
 	assert.Equal(t, RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: 10 * time.Second, RateLimitDelay: 2 * time.Second}, c.cfg.retry)
@@ -441,6 +457,7 @@ func TestRetryPolicyZeroDelaysTakeDefaults(t *testing.T) {
 }
 
 func TestClientValueDoesNotPrintTheSecret(t *testing.T) {
+	t.Parallel()
 	c, err := NewClient(WithWeComApp(testCorpID, testSecret))
 	require.NoError(t, err)
 	type holder struct{ C Client }

@@ -15,6 +15,7 @@ import (
 // APIError provoked at each endpoint through the fake's faults names the
 // endpoint exactly as the fault did.
 func TestEndpointNamesAreTheErrorsEndpoints(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		ep   livestat.Endpoint
 		code int

@@ -117,7 +117,11 @@ type NoCredentialsError struct {
 
 // Error implements the error interface.
 func (e *NoCredentialsError) Error() string {
-	return fmt.Sprintf("livestat: %s %s: no %s credentials: create the Client with WithWeComApp or WithTokenSource", e.Vendor, e.Endpoint, e.Vendor)
+	msg := fmt.Sprintf("livestat: %s %s: no %s credentials", e.Vendor, e.Endpoint, e.Vendor)
+	if hint := e.Vendor.setup().noCredentials(); hint != "" {
+		msg += ": " + hint
+	}
+	return msg
 }
 
 // Is makes a NoCredentialsError match ErrNoCredentials.

@@ -90,3 +90,32 @@ func ExampleLivingService_UserLivingIDPages() {
 	// [L1 L2] true
 	// [L3] false
 }
+
+// A corp broadcast's details: its state, length, and the replay, which
+// the reply only describes when replay is on.
+func ExampleLivingService_GetLivingInfo() {
+	ready := livestat.ReplayReady
+	fake := livestattest.New(livestattest.Options{
+		LivingInfo: map[string]livestat.LivingInfo{
+			"LIVING_ID": {Theme: "周会", Status: livestat.LivingEnded, LivingDuration: 2700, OpenReplay: true, ReplayStatus: &ready},
+			"NO_REPLAY": {Theme: "培训", Status: livestat.LivingStatus(7), LivingDuration: 600},
+		},
+	})
+	defer fake.Close()
+	c, ctx := fake.Client(), context.Background()
+
+	for _, id := range []string{"LIVING_ID", "NO_REPLAY"} {
+		info, err := c.Living.GetLivingInfo(ctx, id)
+		if err != nil {
+			log.Fatal(err)
+		}
+		replay := "no replay"
+		if rs, ok := info.Replay(); ok {
+			replay = "replay " + rs.String()
+		}
+		fmt.Println(info.Theme, info.Status, info.LivingDuration.Duration(), replay)
+	}
+	// Output:
+	// 周会 ended 45m0s replay ready
+	// 培训 LivingStatus(7) 10m0s no replay
+}

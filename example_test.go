@@ -6,61 +6,57 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/livestattest"
 )
 
-// startFakeWeCom stands in for https://qyapi.weixin.qq.com in these
-// examples: it serves the documented replies from testdata/, two pages per
-// endpoint.
-func startFakeWeCom() *httptest.Server {
-	pages := map[string]string{
-		"/cgi-bin/living/get_watch_stat?":                     "watch_stat_page1.json",
-		"/cgi-bin/living/get_watch_stat?KEY1":                 "watch_stat_page2.json",
-		"/cgi-bin/school/living/get_watch_stat_v2?":           "school_watch_page1.json",
-		"/cgi-bin/school/living/get_watch_stat_v2?CURSOR1":    "school_watch_page2.json",
-		"/cgi-bin/school/living/get_unwatch_stat_v2?":         "school_unwatch_page1.json",
-		"/cgi-bin/school/living/get_unwatch_stat_v2?UCURSOR1": "school_unwatch_page2.json",
-	}
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/cgi-bin/gettoken" {
-			fmt.Fprint(w, `{"errcode":0,"errmsg":"ok","access_token":"example-token","expires_in":7200}`)
-			return
-		}
-		var body struct {
-			LivingID   string `json:"livingid"`
-			NextKey    string `json:"next_key"`
-			NextCursor string `json:"next_cursor"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&body)
-		if body.LivingID == "unknown" {
-			fmt.Fprint(w, `{"errcode":40058,"errmsg":"invalid livingid"}`)
-			return
-		}
-		name := pages[r.URL.Path+"?"+body.NextKey+body.NextCursor]
+// exampleServer stands in for https://qyapi.weixin.qq.com in these
+// examples: a livestattest server holding the rows of the docs' sample
+// replies (testdata/, two pages per endpoint), pageSize rows a page, for
+// the broadcast "LIVING_ID".
+func exampleServer(pageSize int) *livestattest.Server {
+	var w1, w2 livestat.WatchStatPage
+	var s1, s2 livestat.SchoolWatchStatPage
+	var u1, u2 livestat.SchoolUnwatchStatPage
+	for name, v := range map[string]any{
+		"watch_stat_page1.json": &w1, "watch_stat_page2.json": &w2,
+		"school_watch_page1.json": &s1, "school_watch_page2.json": &s2,
+		"school_unwatch_page1.json": &u1, "school_unwatch_page2.json": &u2,
+	} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
-			http.NotFound(w, r)
-			return
+			log.Fatal(err)
 		}
-		w.Write(b)
-	}))
+		if err := json.Unmarshal(b, v); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return livestattest.New(livestattest.Options{
+		PageSize: pageSize,
+		Living: map[string][]livestat.LivingViewer{"LIVING_ID": slices.Concat(
+			w1.StatInfo.Users, w1.StatInfo.ExternalUsers, w2.StatInfo.Users, w2.StatInfo.ExternalUsers)},
+		School: map[string]livestattest.School{"LIVING_ID": {
+			Watchers: slices.Concat(s1.StatInfo.Students, s1.StatInfo.Parents, s1.StatInfo.Visitors,
+				s2.StatInfo.Students, s2.StatInfo.Parents, s2.StatInfo.Visitors),
+			Absentees: slices.Concat(u1.StatInfo.Students, u1.StatInfo.Parents, u2.StatInfo.Students, u2.StatInfo.Parents),
+		}},
+	})
 }
 
 // List every viewer of a school broadcast: students, parents and visitors,
 // across all pages.
 func ExampleSchoolService_Watchers() {
-	srv := startFakeWeCom()
+	srv := exampleServer(6)
 	defer srv.Close()
 
 	c, err := livestat.NewClient(
-		livestat.WithWeComApp("wwcorp", "app-secret"),
-		livestat.WithWeComBaseURL(srv.URL), // leave out to use https://qyapi.weixin.qq.com
+		livestat.WithWeComApp(srv.CorpID(), srv.CorpSecret()),
+		livestat.WithWeComBaseURL(srv.URL()), // leave out to use https://qyapi.weixin.qq.com
 	)
 	if err != nil {
 		log.Fatal(err)
@@ -84,9 +80,9 @@ func ExampleSchoolService_Watchers() {
 
 // List who did not watch a school broadcast.
 func ExampleSchoolService_Absentees() {
-	srv := startFakeWeCom()
+	srv := exampleServer(4)
 	defer srv.Close()
-	c, err := livestat.NewClient(livestat.WithWeComApp("wwcorp", "app-secret"), livestat.WithWeComBaseURL(srv.URL))
+	c, err := livestat.NewClient(livestat.WithWeComApp(srv.CorpID(), srv.CorpSecret()), livestat.WithWeComBaseURL(srv.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -107,9 +103,9 @@ func ExampleSchoolService_Absentees() {
 
 // List every viewer of a corp broadcast, members and external contacts.
 func ExampleLivingService_Viewers() {
-	srv := startFakeWeCom()
+	srv := exampleServer(3)
 	defer srv.Close()
-	c, err := livestat.NewClient(livestat.WithWeComApp("wwcorp", "app-secret"), livestat.WithWeComBaseURL(srv.URL))
+	c, err := livestat.NewClient(livestat.WithWeComApp(srv.CorpID(), srv.CorpSecret()), livestat.WithWeComBaseURL(srv.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -129,9 +125,9 @@ func ExampleLivingService_Viewers() {
 // Page by page, saving the cursor after each page so that a later run can
 // resume where this one stopped.
 func ExampleSchoolService_WatchStatV2Pages() {
-	srv := startFakeWeCom()
+	srv := exampleServer(6)
 	defer srv.Close()
-	c, err := livestat.NewClient(livestat.WithWeComApp("wwcorp", "app-secret"), livestat.WithWeComBaseURL(srv.URL))
+	c, err := livestat.NewClient(livestat.WithWeComApp(srv.CorpID(), srv.CorpSecret()), livestat.WithWeComBaseURL(srv.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -151,9 +147,9 @@ func ExampleSchoolService_WatchStatV2Pages() {
 
 // One request, one page.
 func ExampleLivingService_GetWatchStat() {
-	srv := startFakeWeCom()
+	srv := exampleServer(3)
 	defer srv.Close()
-	c, err := livestat.NewClient(livestat.WithWeComApp("wwcorp", "app-secret"), livestat.WithWeComBaseURL(srv.URL))
+	c, err := livestat.NewClient(livestat.WithWeComApp(srv.CorpID(), srv.CorpSecret()), livestat.WithWeComBaseURL(srv.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -161,16 +157,16 @@ func ExampleLivingService_GetWatchStat() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(page.StatInfo.Users), "members,", len(page.StatInfo.ExternalUsers), "external; next key:", page.NextKey)
+	fmt.Println(len(page.StatInfo.Users), "members,", len(page.StatInfo.ExternalUsers), "external; more:", page.More(), "next key set:", page.NextKey != "")
 	// Output:
-	// 1 members, 2 external; next key: KEY1
+	// 1 members, 2 external; more: true next key set: true
 }
 
 // Classify failures with errors.Is and read details with errors.As.
 func ExampleAPIError() {
-	srv := startFakeWeCom()
+	srv := exampleServer(3)
 	defer srv.Close()
-	c, err := livestat.NewClient(livestat.WithWeComApp("wwcorp", "app-secret"), livestat.WithWeComBaseURL(srv.URL))
+	c, err := livestat.NewClient(livestat.WithWeComApp(srv.CorpID(), srv.CorpSecret()), livestat.WithWeComBaseURL(srv.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -191,13 +187,14 @@ func ExampleAPIError() {
 
 // Tokens from elsewhere: a third-party or 代开发 app, or a token service.
 func ExampleWithTokenSource() {
-	srv := startFakeWeCom()
+	srv := exampleServer(4)
 	defer srv.Close()
 	src := livestat.TokenSourceFunc(func(ctx context.Context) (livestat.Token, error) {
 		// Call your token service here.
-		return livestat.Token{AccessToken: "token-from-elsewhere", ExpiresAt: timeIn2h()}, nil
+		tok, ttl := srv.Token()
+		return livestat.Token{AccessToken: tok, ExpiresAt: time.Now().Add(ttl)}, nil
 	})
-	c, err := livestat.NewClient(livestat.WithTokenSource(src), livestat.WithWeComBaseURL(srv.URL))
+	c, err := livestat.NewClient(livestat.WithTokenSource(src), livestat.WithWeComBaseURL(srv.URL()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -206,5 +203,3 @@ func ExampleWithTokenSource() {
 	// Output:
 	// 5 <nil>
 }
-
-func timeIn2h() time.Time { return time.Now().Add(2 * time.Hour) }

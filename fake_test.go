@@ -16,6 +16,7 @@ import (
 
 // Retried failures on any page of any endpoint neither drop nor double a row.
 func TestRetriedFailuresKeepEveryRowOnce(t *testing.T) {
+	t.Parallel()
 	viewers := livestattest.GenerateViewers(47, 1)
 	school := livestattest.GenerateSchool(40, 2)
 	durations := livestattest.GenerateDurations(47, 3)

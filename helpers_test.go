@@ -153,3 +153,7 @@ func assertNoSecrets(t *testing.T, what, s string) {
 		}
 	}
 }
+
+// faultNuoyunSecret is a Nuoyun signing secret: like the WeCom secret and
+// tokens, it must never show.
+const faultNuoyunSecret = "NUOYUN-SECRET-must-never-leak-91c2"

@@ -25,6 +25,7 @@ func roundTrip[T any](t *testing.T, rows []T) []T {
 // Every row type survives encoding/json with its kind, so ID() still picks
 // the right field: a parent's is the parent's id, not the student's.
 func TestRowsRoundTripThroughJSONWithTheirKind(t *testing.T) {
+	t.Parallel()
 	t.Run("LivingViewer", func(t *testing.T) {
 		rows := append([]livestat.LivingViewer{
 			{Kind: livestat.KindUser, UserID: "zhangsan", WatchTime: 60, IsComment: true},
@@ -64,6 +65,7 @@ func TestRowsRoundTripThroughJSONWithTheirKind(t *testing.T) {
 // a row without one encodes none. The APIs send no kind: the services tag
 // rows after decoding (see the decoder tests).
 func TestKindEncoding(t *testing.T) {
+	t.Parallel()
 	b, err := json.Marshal(livestat.SchoolWatcher{Kind: livestat.KindParent, ParentUserID: "p", StudentUserID: "s"})
 	require.NoError(t, err)
 	assert.Equal(t, `{"kind":"parent","student_userid":"s","parent_userid":"p","watch_time":0,"enter_time":0,"leave_time":0,"is_comment":0}`, string(b))

@@ -45,6 +45,13 @@ type WatchStatRequest struct {
 
 func (r *WatchStatRequest) validate(ep Endpoint) error { return requireLivingID(ep, r.LivingID) }
 
+func (r WatchStatRequest) cursor() string { return r.NextKey }
+
+func (r WatchStatRequest) at(cursor string) WatchStatRequest {
+	r.NextKey = cursor
+	return r
+}
+
 // WatchStatPage is one reply of living/get_watch_stat.
 type WatchStatPage struct {
 	wecomStatus
@@ -59,6 +66,8 @@ type WatchStatPage struct {
 // More reports whether another page follows. Per the API docs only ending
 // tells that; the number of rows does not.
 func (p *WatchStatPage) More() bool { return p.Ending != 1 }
+
+func (p *WatchStatPage) nextCursor() (string, bool) { return p.NextKey, p.More() }
 
 func (p *WatchStatPage) unsetPaging() { p.Ending = noStatus }
 
@@ -103,6 +112,8 @@ type LivingViewer struct {
 	InvitorExternalUserID string `json:"invitor_external_userid,omitempty"`
 }
 
+func (v *LivingViewer) setKind(k ViewerKind) { v.Kind = k }
+
 // ID returns UserID or ExternalUserID, whichever the kind uses.
 func (v *LivingViewer) ID() string {
 	if v.Kind == KindExternalUser {
@@ -120,30 +131,16 @@ func (s *LivingService) GetWatchStat(ctx context.Context, req WatchStatRequest) 
 	if err != nil {
 		return nil, err
 	}
-	for i := range p.StatInfo.Users {
-		p.StatInfo.Users[i].Kind = KindUser
-	}
-	for i := range p.StatInfo.ExternalUsers {
-		p.StatInfo.ExternalUsers[i].Kind = KindExternalUser
-	}
+	tagKind(p.StatInfo.Users, KindUser)
+	tagKind(p.StatInfo.ExternalUsers, KindExternalUser)
 	return p, nil
 }
 
 func (s *LivingService) pager(req WatchStatRequest) pager[string, *WatchStatPage, LivingViewer] {
-	return pager[string, *WatchStatPage, LivingViewer]{
-		endpoint: EndpointWatchStat,
-		start:    req.NextKey,
-		fetch: func(ctx context.Context, cursor string) (*WatchStatPage, error) {
-			r := req
-			r.NextKey = cursor
-			return s.GetWatchStat(ctx, r)
-		},
-		next: func(_ string, p *WatchStatPage) (string, bool) { return p.NextKey, p.More() },
-		rows: func(p *WatchStatPage, yield func(LivingViewer) bool) bool {
+	return cursorPager(s.c, EndpointWatchStat, req, s.GetWatchStat,
+		func(p *WatchStatPage, yield func(LivingViewer) bool) bool {
 			return yieldAll(p.StatInfo.Users, yield) && yieldAll(p.StatInfo.ExternalUsers, yield)
-		},
-		maxPages: s.c.cfg.maxPages,
-	}
+		})
 }
 
 // WatchStatPages iterates over the pages of a broadcast's viewers
@@ -200,6 +197,13 @@ func (r *UserLivingIDsRequest) validate(ep Endpoint) error {
 	return nil
 }
 
+func (r UserLivingIDsRequest) cursor() string { return r.Cursor }
+
+func (r UserLivingIDsRequest) at(cursor string) UserLivingIDsRequest {
+	r.Cursor = cursor
+	return r
+}
+
 // UserLivingIDsPage is one reply of living/get_user_all_livingid.
 type UserLivingIDsPage struct {
 	wecomStatus
@@ -213,6 +217,8 @@ type UserLivingIDsPage struct {
 
 // More reports whether another page follows: NextCursor is not empty.
 func (p *UserLivingIDsPage) More() bool { return p.NextCursor != "" }
+
+func (p *UserLivingIDsPage) nextCursor() (string, bool) { return p.NextCursor, p.More() }
 
 // noCursor marks a next_cursor the reply did not contain. encoding/json
 // never decodes a string holding invalid UTF-8, so no reply can send it.
@@ -240,18 +246,8 @@ func (s *LivingService) GetUserLivingIDs(ctx context.Context, req UserLivingIDsR
 }
 
 func (s *LivingService) livingIDsPager(req UserLivingIDsRequest) pager[string, *UserLivingIDsPage, string] {
-	return pager[string, *UserLivingIDsPage, string]{
-		endpoint: EndpointUserLivingIDs,
-		start:    req.Cursor,
-		fetch: func(ctx context.Context, cursor string) (*UserLivingIDsPage, error) {
-			r := req
-			r.Cursor = cursor
-			return s.GetUserLivingIDs(ctx, r)
-		},
-		next:     func(_ string, p *UserLivingIDsPage) (string, bool) { return p.NextCursor, p.More() },
-		rows:     func(p *UserLivingIDsPage, yield func(string) bool) bool { return yieldAll(p.LivingIDs, yield) },
-		maxPages: s.c.cfg.maxPages,
-	}
+	return cursorPager(s.c, EndpointUserLivingIDs, req, s.GetUserLivingIDs,
+		func(p *UserLivingIDsPage, yield func(string) bool) bool { return yieldAll(p.LivingIDs, yield) })
 }
 
 // UserLivingIDPages iterates over the pages of a member's living IDs

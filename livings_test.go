@@ -17,7 +17,10 @@ import (
 )
 
 // Tests of the endpoints that find broadcasts: living/get_user_all_livingid,
-// living/get_living_info and school/living/get_living_info.
+// living/get_living_info and school/living/get_living_info, beyond the
+// endpoint table's (paging, paging fields, token and faults): the page size
+// by default, real replies and the docs' samples field by field, unknown
+// enum values, validation.
 
 func livingIDs(n int) []string {
 	out := make([]string, n)
@@ -55,60 +58,6 @@ func TestLivingIDsThousandInTenRequests(t *testing.T) {
 	}
 }
 
-// The page iterator resumes from a saved cursor: the pages after it, and
-// nothing before it.
-func TestUserLivingIDPagesResumeFromSavedCursor(t *testing.T) {
-	want := livingIDs(45)
-	srv := livestattest.NewServer(t, livestattest.Options{UserLivings: map[string][]string{"u1": want}})
-	c := srv.Client()
-	req := livestat.UserLivingIDsRequest{UserID: "u1", Limit: 10}
-	var got []string
-	var saved string
-	for p, err := range c.Living.UserLivingIDPages(t.Context(), req) {
-		require.NoError(t, err)
-		got = append(got, p.LivingIDs...)
-		saved = p.NextCursor
-		if len(got) == 20 {
-			break // processed two pages, then stopped
-		}
-	}
-	require.NotEmpty(t, saved)
-	req.Cursor = saved
-	for p, err := range c.Living.UserLivingIDPages(t.Context(), req) {
-		require.NoError(t, err)
-		got = append(got, p.LivingIDs...)
-		if !p.More() {
-			assert.Empty(t, p.NextCursor)
-		}
-	}
-	assert.Equal(t, want, got)
-	assert.Equal(t, 2+3, srv.Calls(livestat.EndpointUserLivingIDs))
-
-	// Ranging the same iterator twice starts again from its own start.
-	seq := c.Living.LivingIDs(t.Context(), livestat.UserLivingIDsRequest{UserID: "u1", Limit: 10, Cursor: saved})
-	first, err := livestat.Collect(seq)
-	require.NoError(t, err)
-	second, err := livestat.Collect(seq)
-	require.NoError(t, err)
-	assert.Equal(t, want[20:], first)
-	assert.Equal(t, first, second)
-}
-
-// next_cursor "" ends the list; a success without next_cursor is an error
-// naming the field, not the last page.
-func TestLivingIDsReplyWithoutNextCursorIsAnError(t *testing.T) {
-	srv := livestattest.NewServer(t, livestattest.Options{
-		UserLivings: map[string][]string{"u1": livingIDs(25)},
-		Faults:      []livestattest.Fault{{Endpoint: livestat.EndpointUserLivingIDs, Call: 2, OmitPaging: true}},
-	})
-	got, err := livestat.Collect(srv.Client().Living.LivingIDs(t.Context(), livestat.UserLivingIDsRequest{UserID: "u1", Limit: 10}))
-	re, ok := errors.AsType[*livestat.ResponseError](err)
-	require.True(t, ok, "want a *ResponseError, got %T: %v", err, err)
-	assert.Equal(t, livestat.EndpointUserLivingIDs, re.Endpoint)
-	assert.ErrorContains(t, err, "next_cursor")
-	assert.Equal(t, livingIDs(10), got, "the rows of the pages before it, and no more")
-}
-
 // The real last page (next_cursor present and "") ends the iteration.
 func TestLivingIDsRealLastPage(t *testing.T) {
 	srv := livestattest.NewServer(t, livestattest.Options{
@@ -119,21 +68,6 @@ func TestLivingIDsRealLastPage(t *testing.T) {
 	assert.Len(t, got, 6)
 	assert.Equal(t, "lvd9BGagAAS8LrF_KrjKM9e9pibprzVQ", got[0])
 	assert.Equal(t, 1, srv.Calls(livestat.EndpointUserLivingIDs))
-}
-
-// A server that hands back a cursor it already gave ends the iteration with
-// a *PaginationError instead of looping.
-func TestLivingIDsRepeatedCursorIsAPaginationError(t *testing.T) {
-	srv := livestattest.NewServer(t, livestattest.Options{
-		Faults: []livestattest.Fault{{Endpoint: livestat.EndpointUserLivingIDs, Times: -1,
-			Body: `{"errcode":0,"errmsg":"ok","next_cursor":"C1","livingid_list":["lv1"]}`}},
-	})
-	_, err := livestat.Collect(srv.Client().Living.LivingIDs(t.Context(), livestat.UserLivingIDsRequest{UserID: "u1"}))
-	pe, ok := errors.AsType[*livestat.PaginationError](err)
-	require.True(t, ok, "want a *PaginationError, got %T: %v", err, err)
-	assert.Equal(t, livestat.EndpointUserLivingIDs, pe.Endpoint)
-	assert.Equal(t, "C1", pe.Cursor)
-	assert.Equal(t, 2, srv.Calls(livestat.EndpointUserLivingIDs))
 }
 
 // Invalid requests are refused before anything is sent.
@@ -244,29 +178,6 @@ func TestGetLivingInfoKeepsUnknownEnumValues(t *testing.T) {
 	assert.Equal(t, "ReplayStatus(5)", rs.String())
 }
 
-// A success without living_info is an error, not a booked living with no
-// viewers.
-func TestGetLivingInfoWithoutLivingInfoIsAnError(t *testing.T) {
-	for _, ep := range []livestat.Endpoint{livestat.EndpointLivingInfo, livestat.EndpointSchoolLivingInfo} {
-		t.Run(string(ep), func(t *testing.T) {
-			srv := livestattest.NewServer(t, livestattest.Options{
-				Faults: []livestattest.Fault{{Endpoint: ep, Body: `{"errcode":0,"errmsg":"ok"}`}},
-			})
-			c := srv.Client()
-			var err error
-			if ep == livestat.EndpointLivingInfo {
-				_, err = c.Living.GetLivingInfo(t.Context(), "L")
-			} else {
-				_, err = c.School.GetLivingInfo(t.Context(), "L")
-			}
-			re, ok := errors.AsType[*livestat.ResponseError](err)
-			require.True(t, ok, "want a *ResponseError, got %T: %v", err, err)
-			assert.Equal(t, ep, re.Endpoint)
-			assert.ErrorContains(t, err, "living_info")
-		})
-	}
-}
-
 // The school reply's living_range decodes with its classes and group chats.
 func TestSchoolGetLivingInfoDocsSample(t *testing.T) {
 	srv := livestattest.NewServer(t, livestattest.Options{
@@ -283,58 +194,4 @@ func TestSchoolGetLivingInfoDocsSample(t *testing.T) {
 	assert.Equal(t, 30*time.Minute, info.LivingDuration.Duration())
 	assert.True(t, bool(info.OpenReplay))
 	assert.Equal(t, [4]int{100, 110, 1, 1}, [4]int{info.ViewerNum, info.CommentNum, info.OnlineCount, info.SubscribeCount})
-}
-
-// The new endpoints share the token and fault machinery: an expired token is
-// refreshed and the call replayed once, -1 is retried, a permission code is
-// final and classified.
-func TestDiscoveryTokenAndFaults(t *testing.T) {
-	calls := map[livestat.Endpoint]func(c *livestat.Client) error{
-		livestat.EndpointUserLivingIDs: func(c *livestat.Client) error {
-			_, err := livestat.Collect(c.Living.LivingIDs(t.Context(), livestat.UserLivingIDsRequest{UserID: livestattest.DefaultAnchorUserID}))
-			return err
-		},
-		livestat.EndpointLivingInfo: func(c *livestat.Client) error {
-			_, err := c.Living.GetLivingInfo(t.Context(), "L")
-			return err
-		},
-		livestat.EndpointSchoolLivingInfo: func(c *livestat.Client) error {
-			_, err := c.School.GetLivingInfo(t.Context(), "S")
-			return err
-		},
-	}
-	opts := func(f livestattest.Fault) livestattest.Options {
-		return livestattest.Options{
-			Living: map[string][]livestat.LivingViewer{"L": livestattest.GenerateViewers(3, 1)},
-			School: map[string]livestattest.School{"S": livestattest.GenerateSchool(3, 1)},
-			Faults: []livestattest.Fault{f},
-		}
-	}
-	for ep, call := range calls {
-		t.Run(string(ep)+"/expired token", func(t *testing.T) {
-			srv := livestattest.NewServer(t, opts(livestattest.Fault{Endpoint: ep, ExpireToken: true}))
-			require.NoError(t, call(srv.Client()))
-			assert.Equal(t, 2, srv.Calls(ep))
-			assert.Equal(t, 2, srv.TokensIssued())
-		})
-		t.Run(string(ep)+"/busy", func(t *testing.T) {
-			srv := livestattest.NewServer(t, opts(livestattest.Fault{Endpoint: ep, ErrCode: -1, Times: 2}))
-			require.NoError(t, call(srv.Client()))
-			assert.Equal(t, 3, srv.Calls(ep))
-		})
-		t.Run(string(ep)+"/not permitted", func(t *testing.T) {
-			srv := livestattest.NewServer(t, opts(livestattest.Fault{Endpoint: ep, ErrCode: 92008, Times: -1}))
-			err := call(srv.Client())
-			assert.ErrorIs(t, err, livestat.ErrPermissionDenied)
-			ae, ok := errors.AsType[*livestat.APIError](err)
-			require.True(t, ok)
-			assert.Equal(t, ep, ae.Endpoint)
-			assert.Equal(t, 1, srv.Calls(ep))
-		})
-		t.Run(string(ep)+"/cut short", func(t *testing.T) {
-			srv := livestattest.NewServer(t, opts(livestattest.Fault{Endpoint: ep, Body: `{"errcode":0,"errmsg":"ok","living`}))
-			require.NoError(t, call(srv.Client()), "a garbled reply is retried")
-			assert.Equal(t, 2, srv.Calls(ep))
-		})
-	}
 }

@@ -129,6 +129,7 @@ func placedSign(where string) livestat.RequestAuthorizer {
 // the replay after a rejected token. The server still gets the real
 // credentials.
 func TestMiddlewareNeverSeesCredentials(t *testing.T) {
+	t.Parallel()
 	sign := mwSign()
 	// secrets that no middleware may see, per case (tokens are matched by
 	// issuedToken).
@@ -258,6 +259,7 @@ func TestMiddlewareNeverSeesCredentials(t *testing.T) {
 // Middleware runs in order, the first outermost, and a request a
 // middleware makes on its own (to another URL) gets no credentials.
 func TestMiddlewareOrderAndForeignRequests(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{CorpSecret: mwCorpSecret, Living: map[string][]livestat.LivingViewer{"L": livestattest.GenerateViewers(3, 1)}})
 	var mu sync.Mutex
 	var order []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -212,3 +213,18 @@ func (s *nuoyunStatus) status() apiStatus {
 	return apiStatus{code: int(s.Code), msg: s.Msg, ok: s.Code == 200}
 }
 func (s *nuoyunStatus) unsetStatus() { s.Code = noStatus }
+
+func (nuoyunAPI) validate(cfg *config) error { return cfg.validateNuoyun() }
+
+// wire sets up the Nuoyun service and its rate limiter.
+func (nuoyunAPI) wire(cl *Client) {
+	cl.Nuoyun = &NuoyunService{c: cl}
+	cl.limiter = cl.cfg.newNuoyunLimiter()
+}
+
+// describe names the base URL; the authorizer describes itself elsewhere.
+func (nuoyunAPI) describe(cfg *config) (string, []slog.Attr) {
+	return "nuoyun: " + cfg.nuoyunBase, []slog.Attr{slog.String("nuoyun_base_url", cfg.nuoyunBase)}
+}
+
+func (nuoyunAPI) noCredentials() string { return "" }

@@ -55,6 +55,7 @@ func maxInWindow(times []time.Time, window time.Duration) int {
 // The default limit (1000 per 10 s) holds across goroutines and an
 // iteration's workers, measured on the fake clock.
 func TestNuoyunRateLimitDefault(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, mt := newNuoyunClient(t, WithNuoyunRateLimit(DefaultNuoyunRateLimit, DefaultNuoyunRatePeriod), WithNuoyunWorkers(4))
 		f := serveNuoyun(mt, 40*5) // 40 pages of 5
@@ -93,6 +94,7 @@ func TestNuoyunRateLimitDefault(t *testing.T) {
 
 // Retries wait for the limiter too.
 func TestNuoyunRateLimitCountsRetries(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, mt := newNuoyunClient(t, WithNuoyunRateLimit(1, time.Second), WithRetry(RetryPolicy{MaxAttempts: 3}))
 		f := serveNuoyun(mt, 10)
@@ -114,6 +116,7 @@ func TestNuoyunRateLimitCountsRetries(t *testing.T) {
 
 // A request waiting for its turn gives up with its context.
 func TestNuoyunRateLimitHonoursContext(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, mt := newNuoyunClient(t, WithNuoyunRateLimit(1, 10*time.Second))
 		f := serveNuoyun(mt, 10)
@@ -153,6 +156,7 @@ type countingLimiter struct{ waits atomic.Int32 }
 func (l *countingLimiter) Wait(ctx context.Context) error { l.waits.Add(1); return ctx.Err() }
 
 func TestNuoyunCustomLimiterReplacesTheBuiltIn(t *testing.T) {
+	t.Parallel()
 	lim := &countingLimiter{}
 	c, mt := newNuoyunClient(t, WithNuoyunRateLimit(1, time.Hour), WithNuoyunLimiter(lim))
 	serveNuoyun(mt, 30)

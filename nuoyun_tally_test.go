@@ -11,6 +11,7 @@ import (
 // readAheadPlan: which pages an iteration over numbered pages fetches
 // ahead, from the first page's count, within the page cap.
 func TestReadAheadPlan(t *testing.T) {
+	t.Parallel()
 	lastPage := func(n int) func(int) int { return func(int) int { return n } }
 	for _, tc := range []struct {
 		name                                  string
@@ -54,6 +55,7 @@ func snapRow(id int64) UserDuration {
 // durationTally drops the exact repeats of the previous page's rows, keeps
 // repeats within a page, and fails a pass that cannot be complete.
 func TestDurationTally(t *testing.T) {
+	t.Parallel()
 	t.Run("a row shifted onto the next page is dropped once", func(t *testing.T) {
 		d := newDurationTally(1, 2)
 		p1 := snapPage(1, 2, 4, snapRow(1), snapRow(2))

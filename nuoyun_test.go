@@ -15,10 +15,10 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
 
 func TestNuoyunGetUserDurationsSample(t *testing.T) {
+	t.Parallel()
 	c, mt := newNuoyunClient(t)
 	var sent map[string]any
 	var contentType string
@@ -69,6 +69,7 @@ func TestNuoyunGetUserDurationsSample(t *testing.T) {
 
 // A decoded row encodes back to the JSON the API sent.
 func TestNuoyunRowRoundTrip(t *testing.T) {
+	t.Parallel()
 	var reply struct {
 		Data struct {
 			List []json.RawMessage `json:"list"`
@@ -85,6 +86,7 @@ func TestNuoyunRowRoundTrip(t *testing.T) {
 }
 
 func TestNuoyunLenientDecoding(t *testing.T) {
+	t.Parallel()
 	c, mt := newNuoyunClient(t)
 	mt.RegisterResponder(http.MethodPost, nuoyunTestURL, httpmock.NewStringResponder(200, fixture(t, "nuoyun_lenient.json")))
 	p, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 100})
@@ -131,6 +133,7 @@ func TestNuoyunLenientDecoding(t *testing.T) {
 }
 
 func TestNuoyunValueTypes(t *testing.T) {
+	t.Parallel()
 	t.Run("FlexInt", func(t *testing.T) {
 		for in, want := range map[string]int64{`12`: 12, `"12"`: 12, `""`: 0, `null`: 0, `-3`: -3, `"9223372036854775807"`: 9223372036854775807} {
 			var n FlexInt
@@ -168,6 +171,7 @@ func TestNuoyunValueTypes(t *testing.T) {
 }
 
 func TestNuoyunAPIError(t *testing.T) {
+	t.Parallel()
 	for name, body := range map[string]string{
 		"data {}": fixture(t, "nuoyun_error.json"),
 		"data []": `{"code":400,"msg":"参数错误:page_size","data":[]}`,
@@ -190,7 +194,7 @@ func TestNuoyunAPIError(t *testing.T) {
 }
 
 func TestNuoyunAPIErrorEndsIteration(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	t.Parallel()
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 1000)
 	f.hook = func(_ *http.Request, page int) (*http.Response, error) {
@@ -207,6 +211,7 @@ func TestNuoyunAPIErrorEndsIteration(t *testing.T) {
 }
 
 func TestNuoyunValidation(t *testing.T) {
+	t.Parallel()
 	ok := UserDurationRequest{Page: 1, PageSize: 10}
 	tests := []struct {
 		name  string
@@ -270,9 +275,9 @@ func TestNuoyunValidation(t *testing.T) {
 }
 
 func TestNuoyunIteratesPagesInOrder(t *testing.T) {
+	t.Parallel()
 	for _, workers := range []int{1, 2, 4, 8} {
 		t.Run(fmt.Sprint("workers=", workers), func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			c, mt := newNuoyunClient(t, WithNuoyunWorkers(workers))
 			f := serveNuoyun(mt, 4321) // 44 pages of 100, the last one partial
 			var seqPages []int
@@ -302,7 +307,6 @@ func TestNuoyunIteratesPagesInOrder(t *testing.T) {
 // With several workers, the pages after the first really are in flight
 // together: pages 2..5 each wait until all four have arrived.
 func TestNuoyunFetchesConcurrently(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 1000)
 	arrived := make(chan struct{})
@@ -336,6 +340,7 @@ func TestNuoyunFetchesConcurrently(t *testing.T) {
 // Memory stays bounded by the worker count: while the loop holds page 1,
 // only the 4 following pages are fetched, however many there are.
 func TestNuoyunReadAheadIsBounded(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 		f := serveNuoyun(mt, 50_000) // 100 pages of 500
@@ -360,7 +365,7 @@ func TestNuoyunReadAheadIsBounded(t *testing.T) {
 // Breaking out of the loop cancels the requests in flight and leaves no
 // goroutine behind.
 func TestNuoyunBreakCancelsOutstanding(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	t.Parallel()
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 10_000)
 	started := make(chan int, 100)
@@ -395,7 +400,7 @@ func TestNuoyunBreakCancelsOutstanding(t *testing.T) {
 }
 
 func TestNuoyunContextCancel(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	t.Parallel()
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 	f := serveNuoyun(mt, 10_000)
 	f.hook = func(r *http.Request, page int) (*http.Response, error) {
@@ -424,6 +429,7 @@ func TestNuoyunContextCancel(t *testing.T) {
 }
 
 func TestNuoyunStopsAtEmptyPage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		total  int // the total that the empty pages report
@@ -438,7 +444,6 @@ func TestNuoyunStopsAtEmptyPage(t *testing.T) {
 		{"the total says rows remain", 1000, "the page is empty, but the total (1000) says rows remain"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			c, mt := newNuoyunClient(t, WithNuoyunWorkers(4))
 			f := serveNuoyun(mt, 1000) // total says 10 pages
 			f.hook = func(_ *http.Request, page int) (*http.Response, error) {
@@ -459,6 +464,7 @@ func TestNuoyunStopsAtEmptyPage(t *testing.T) {
 }
 
 func TestNuoyunMaxPagesWithReadAhead(t *testing.T) {
+	t.Parallel()
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(4), WithMaxPages(3))
 	f := serveNuoyun(mt, 1000)
 	rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 100}))
@@ -468,6 +474,7 @@ func TestNuoyunMaxPagesWithReadAhead(t *testing.T) {
 }
 
 func TestNuoyunResumesFromPage(t *testing.T) {
+	t.Parallel()
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(3))
 	f := serveNuoyun(mt, 1000)
 	rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{Page: 7, PageSize: 100}))
@@ -477,6 +484,7 @@ func TestNuoyunResumesFromPage(t *testing.T) {
 }
 
 func TestNuoyunSnapshot(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		// The fake clock starts at 2000-01-01 00:00:00 UTC.
 		start := time.Now().Unix()
@@ -529,6 +537,7 @@ func TestNuoyunSnapshot(t *testing.T) {
 }
 
 func TestNuoyunShortPagesAreAnErrorNotASilentLoss(t *testing.T) {
+	t.Parallel()
 	// The server quietly caps pages at 200 rows while the total says 2000:
 	// finishing "successfully" with 800 rows would lose 1200.
 	c, mt := newNuoyunClient(t)
@@ -542,6 +551,7 @@ func TestNuoyunShortPagesAreAnErrorNotASilentLoss(t *testing.T) {
 }
 
 func TestNuoyunDuplicateFilterIsBoundedToTwoPages(t *testing.T) {
+	t.Parallel()
 	// A row that repeats on the next page is dropped; the filter keeps the
 	// keys of two pages only, so memory does not grow with the rows.
 	c, mt := newNuoyunClient(t, WithNuoyunWorkers(1))

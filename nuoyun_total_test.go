@@ -1,14 +1,13 @@
-package livestat
+package livestat_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/jarcoal/httpmock"
+	"github.com/livestat/livestat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,11 +24,10 @@ type totalPage struct {
 	rows  []string
 }
 
-// serveTotalPages answers page n with pages[n-1], and an empty page with
-// the last page's total past the end.
-func serveTotalPages(mt *httpmock.MockTransport, pages ...totalPage) *nuoyunFake {
-	f := serveNuoyun(mt, 0)
-	f.hook = func(_ *http.Request, page int) (*http.Response, error) {
+// totalPages answers page n with pages[n-1], and an empty page with the
+// last page's total past the end.
+func totalPages(pages ...totalPage) func(int) string {
+	return func(page int) string {
 		p := totalPage{total: pages[len(pages)-1].total}
 		if page >= 1 && page <= len(pages) {
 			p = pages[page-1]
@@ -38,18 +36,8 @@ func serveTotalPages(mt *httpmock.MockTransport, pages ...totalPage) *nuoyunFake
 		if p.total != "" {
 			data = `"total":` + p.total + `,` + data
 		}
-		return httpmock.NewStringResponse(200, `{"code":200,"msg":"Success","data":{`+data+`}}`), nil
+		return `{"code":200,"msg":"Success","data":{` + data + `}}`
 	}
-	return f
-}
-
-// idRows returns rows of viewers from..to.
-func idRows(from, to int) []string {
-	var rows []string
-	for i := from; i <= to; i++ {
-		rows = append(rows, fmt.Sprintf(`{"room_id":7,"wechat_user_space_id":%d,"wechat_user_name":"v%d"}`, i, i))
-	}
-	return rows
 }
 
 // A row added or removed while the iteration runs changes the total: the
@@ -58,6 +46,7 @@ func idRows(from, to int) []string {
 // page, after the rows of the pages before it: never a partial result
 // reported as complete.
 func TestNuoyunTotalChangeIsAnError(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		pages  []totalPage
@@ -78,10 +67,9 @@ func TestNuoyunTotalChangeIsAnError(t *testing.T) {
 	} {
 		for _, workers := range []int{1, 4} {
 			t.Run(fmt.Sprintf("%s/%d workers", tc.name, workers), func(t *testing.T) {
-				c, mt := newNuoyunClient(t, WithNuoyunWorkers(workers))
-				serveTotalPages(mt, tc.pages...)
-				rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 3}))
-				var pe *PaginationError
+				_, c := scriptedNuoyun(t, totalPages(tc.pages...), livestat.WithNuoyunWorkers(workers))
+				rows, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{PageSize: 3}))
+				var pe *livestat.PaginationError
 				require.ErrorAs(t, err, &pe, "rows: %v", userIDs(rows))
 				assert.Equal(t, tc.page, pe.Page)
 				assert.Equal(t, tc.reason, pe.Reason)
@@ -90,7 +78,7 @@ func TestNuoyunTotalChangeIsAnError(t *testing.T) {
 				// The page iterator, and so the CLI, ends the same way.
 				var pages []int
 				var perr error
-				for p, err := range c.Nuoyun.UserDurationPages(context.Background(), UserDurationRequest{PageSize: 3}) {
+				for p, err := range c.Nuoyun.UserDurationPages(context.Background(), livestat.UserDurationRequest{PageSize: 3}) {
 					if err != nil {
 						perr = err
 						break
@@ -109,6 +97,7 @@ func TestNuoyunTotalChangeIsAnError(t *testing.T) {
 // doubled row), not a complete result. And no page may bring more new rows
 // than page_size asked for.
 func TestNuoyunRowCountMustMatchTheTotalExactly(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		pages  []totalPage
@@ -125,10 +114,9 @@ func TestNuoyunRowCountMustMatchTheTotalExactly(t *testing.T) {
 			1, "the page holds 4 new rows, more than the page_size of 3 asked for"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, mt := newNuoyunClient(t, WithNuoyunWorkers(1))
-			serveTotalPages(mt, tc.pages...)
-			rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 3}))
-			var pe *PaginationError
+			_, c := scriptedNuoyun(t, totalPages(tc.pages...), livestat.WithNuoyunWorkers(1))
+			rows, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{PageSize: 3}))
+			var pe *livestat.PaginationError
 			require.ErrorAs(t, err, &pe, "rows: %v", userIDs(rows))
 			assert.Equal(t, tc.page, pe.Page)
 			assert.Equal(t, tc.reason, pe.Reason)
@@ -140,20 +128,19 @@ func TestNuoyunRowCountMustMatchTheTotalExactly(t *testing.T) {
 // data.total: 0 is an empty room; absent, null or not a count is an error
 // naming the field, on the first page and on a later one, and not retried.
 func TestNuoyunTotalAbsentZeroWrongType(t *testing.T) {
+	t.Parallel()
 	t.Run("zero is an empty result", func(t *testing.T) {
 		for _, total := range []string{`0`, `"0"`} {
-			c, mt := newNuoyunClient(t)
-			f := serveTotalPages(mt, totalPage{total, nil})
-			rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{}))
+			srv, c := scriptedNuoyun(t, totalPages(totalPage{total, nil}))
+			rows, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{}))
 			require.NoError(t, err, total)
 			assert.Empty(t, rows)
-			assert.Equal(t, []int{1}, f.requested())
+			assert.Equal(t, []int{1}, requestedPages(srv))
 		}
 	})
 	t.Run("a numeric string counts", func(t *testing.T) {
-		c, mt := newNuoyunClient(t)
-		serveTotalPages(mt, totalPage{`"3"`, idRows(1, 3)})
-		rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{}))
+		_, c := scriptedNuoyun(t, totalPages(totalPage{`"3"`, idRows(1, 3)}))
+		rows, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{}))
 		require.NoError(t, err)
 		assert.Equal(t, seq(1, 3), userIDs(rows))
 	})
@@ -173,18 +160,17 @@ func TestNuoyunTotalAbsentZeroWrongType(t *testing.T) {
 	} {
 		for _, page := range []int{1, 2} {
 			t.Run(fmt.Sprintf("total %s on page %d", tc.total, page), func(t *testing.T) {
-				c, mt := newNuoyunClient(t, WithNuoyunWorkers(1))
 				pages := []totalPage{{"6", idRows(1, 3)}, {"6", idRows(4, 6)}}
 				pages[page-1].total = tc.total
-				f := serveTotalPages(mt, pages...)
-				rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 3}))
+				srv, c := scriptedNuoyun(t, totalPages(pages...), livestat.WithNuoyunWorkers(1))
+				rows, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{PageSize: 3}))
 				require.Error(t, err, "rows: %v", userIDs(rows))
-				re, ok := errors.AsType[*ResponseError](err)
+				re, ok := errors.AsType[*livestat.ResponseError](err)
 				require.True(t, ok, "want a *ResponseError, got %T: %v", err, err)
 				assert.Equal(t, "wrong shape", re.Reason)
 				assert.ErrorContains(t, err, tc.want)
-				assert.False(t, IsRetryable(err), "asking again does not change the shape")
-				assert.Len(t, f.requested(), page, "one request for the page, no retries")
+				assert.False(t, livestat.IsRetryable(err), "asking again does not change the shape")
+				assert.Len(t, requestedPages(srv), page, "one request for the page, no retries")
 				assert.Len(t, rows, 3*(page-1), "the rows of the pages before")
 			})
 		}

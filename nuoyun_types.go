@@ -267,16 +267,8 @@ type ThirdWeChatInfo struct {
 // The common shape (plain strings) takes a fast path; see
 // nuoyun_fastpath.go.
 func (i *ThirdWeChatInfo) UnmarshalJSON(b []byte) error {
-	b, err := firstElement(b)
-	if err != nil {
-		return err
-	}
-	if isEmptyObject(b) {
-		*i = ThirdWeChatInfo{}
-		return nil
-	}
-	var v ThirdWeChatInfo
-	fast := decodeFlatObject(b, func(key, val []byte) bool {
+	type plain ThirdWeChatInfo
+	return unmarshalOptional(b, (*plain)(i), &i.Present, func(v *plain, key, val []byte) bool {
 		switch string(key) {
 		case "authorizer_appid":
 			return setPlainString(&v.AuthorizerAppID, val)
@@ -287,26 +279,12 @@ func (i *ThirdWeChatInfo) UnmarshalJSON(b []byte) error {
 		}
 		return false
 	})
-	if !fast {
-		type plain ThirdWeChatInfo
-		var p plain
-		if err := json.Unmarshal(b, &p); err != nil {
-			return err
-		}
-		v = ThirdWeChatInfo(p)
-	}
-	*i = v
-	i.Present = true
-	return nil
 }
 
 // MarshalJSON encodes an absent value as {}, as the API does.
 func (i ThirdWeChatInfo) MarshalJSON() ([]byte, error) {
-	if !i.Present {
-		return []byte("{}"), nil
-	}
 	type plain ThirdWeChatInfo
-	return json.Marshal(plain(i))
+	return marshalOptional(i.Present, plain(i))
 }
 
 // ChannelInfo is the store (门店) channel a viewer belongs to. Present is
@@ -324,16 +302,8 @@ type ChannelInfo struct {
 // The common shape (plain strings, an integer id) takes a fast path; see
 // nuoyun_fastpath.go.
 func (c *ChannelInfo) UnmarshalJSON(b []byte) error {
-	b, err := firstElement(b)
-	if err != nil {
-		return err
-	}
-	if isEmptyObject(b) {
-		*c = ChannelInfo{}
-		return nil
-	}
-	var v ChannelInfo
-	fast := decodeFlatObject(b, func(key, val []byte) bool {
+	type plain ChannelInfo
+	return unmarshalOptional(b, (*plain)(c), &c.Present, func(v *plain, key, val []byte) bool {
 		switch string(key) {
 		case "channel_id":
 			return v.ChannelID.UnmarshalJSON(val) == nil
@@ -344,26 +314,53 @@ func (c *ChannelInfo) UnmarshalJSON(b []byte) error {
 		}
 		return false
 	})
-	if !fast {
-		type plain ChannelInfo
-		var p plain
-		if err := json.Unmarshal(b, &p); err != nil {
-			return err
-		}
-		v = ChannelInfo(p)
-	}
-	*c = v
-	c.Present = true
-	return nil
 }
 
 // MarshalJSON encodes an absent value as {}, as the API does.
 func (c ChannelInfo) MarshalJSON() ([]byte, error) {
-	if !c.Present {
+	type plain ChannelInfo
+	return marshalOptional(c.Present, plain(c))
+}
+
+// unmarshalOptional is the UnmarshalJSON of Nuoyun's optional objects
+// (ThirdWeChatInfo, ChannelInfo). It decodes b, or the first element of an
+// array of objects, into *dst, which is the object through a type without
+// its UnmarshalJSON method (so that the slow path does not call it again),
+// and sets *present when b was more than empty ({}, [], null). member is
+// the fast path for one flat member (see decodeFlatObject); where it
+// refuses one, the whole object is decoded again by encoding/json. On
+// error, *dst is left as it was.
+func unmarshalOptional[T any](b []byte, dst *T, present *bool, member func(v *T, key, val []byte) bool) error {
+	b, err := firstElement(b)
+	if err != nil {
+		return err
+	}
+	// Decoded in place, which costs no allocation; old restores *dst on
+	// error.
+	old, zero := *dst, *new(T)
+	*dst = zero
+	if isEmptyObject(b) {
+		return nil
+	}
+	if !decodeFlatObject(b, func(key, val []byte) bool { return member(dst, key, val) }) {
+		*dst = zero
+		if err := json.Unmarshal(b, dst); err != nil {
+			*dst = old
+			return err
+		}
+	}
+	*present = true
+	return nil
+}
+
+// marshalOptional is the MarshalJSON of Nuoyun's optional objects: {} when
+// absent, as the API sends it, else v, the object through a type without
+// its MarshalJSON method.
+func marshalOptional(present bool, v any) ([]byte, error) {
+	if !present {
 		return []byte("{}"), nil
 	}
-	type plain ChannelInfo
-	return json.Marshal(plain(c))
+	return json.Marshal(v)
 }
 
 // firstElement returns b, or the first element of b when b is a non-empty

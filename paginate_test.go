@@ -122,158 +122,8 @@ func chain(st wecomStyle, n, per int) (map[string]string, []string) {
 
 func collectIDs(seq iter.Seq2[string, error]) ([]string, error) { return Collect(seq) }
 
-func TestPagination(t *testing.T) {
-	for _, st := range wecomStyles {
-		t.Run(st.name, func(t *testing.T) {
-			t.Run("one page", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages, want := chain(st, 1, 3)
-				s := e.script(st.path, st.field, pages)
-				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
-				require.NoError(t, err)
-				assert.Equal(t, want, got)
-				assert.Equal(t, []string{""}, s.calls())
-			})
-			t.Run("many pages in order", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages, want := chain(st, 25, 4)
-				s := e.script(st.path, st.field, pages)
-				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
-				require.NoError(t, err)
-				assert.Equal(t, want, got, "every row once, in order")
-				assert.Len(t, s.calls(), 25)
-				assert.EqualValues(t, 1, e.gettoken.Load(), "one token for the whole iteration")
-			})
-			t.Run("empty middle page that says more is not the end", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages := map[string]string{
-					"":   st.page([]string{"a", "b"}, "k1", true),
-					"k1": st.page(nil, "k2", true),
-					"k2": st.page([]string{"c"}, "k3", false),
-				}
-				e.script(st.path, st.field, pages)
-				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
-				require.NoError(t, err)
-				assert.Equal(t, []string{"a", "b", "c"}, got)
-			})
-			t.Run("only the flag ends: a full page with no-more flag is last", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages := map[string]string{"": st.page([]string{"a"}, "k1", false), "k1": st.page([]string{"never"}, "", false)}
-				s := e.script(st.path, st.field, pages)
-				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
-				require.NoError(t, err)
-				assert.Equal(t, []string{"a"}, got)
-				assert.Len(t, s.calls(), 1, "a next cursor on the last page must not be followed")
-			})
-			t.Run("repeated cursor stops with an error", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages := map[string]string{
-					"":   st.page([]string{"a"}, "k1", true),
-					"k1": st.page([]string{"b"}, "k2", true),
-					"k2": st.page([]string{"c"}, "k1", true),
-				}
-				s := e.script(st.path, st.field, pages)
-				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
-				assert.Equal(t, []string{"a", "b", "c"}, got, "rows before the fault are still delivered")
-				var pe *PaginationError
-				require.ErrorAs(t, err, &pe)
-				assert.ErrorIs(t, err, ErrPagination)
-				assert.Equal(t, "k1", pe.Cursor)
-				assert.Len(t, s.calls(), 3)
-			})
-			t.Run("more without a cursor stops with an error", func(t *testing.T) {
-				e := newMockEnv(t)
-				e.script(st.path, st.field, map[string]string{"": st.page([]string{"a"}, "", true)})
-				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
-				assert.Equal(t, []string{"a"}, got)
-				assert.ErrorIs(t, err, ErrPagination)
-			})
-			t.Run("resume from a saved cursor", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages, all := chain(st, 5, 2)
-				s := e.script(st.path, st.field, pages)
-				got, err := collectIDs(st.ids(context.Background(), e.c, "c3"))
-				require.NoError(t, err)
-				assert.Equal(t, all[6:], got)
-				assert.Equal(t, []string{"c3", "c4"}, s.calls())
-			})
-			t.Run("ranging twice starts again", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages, want := chain(st, 3, 2)
-				s := e.script(st.path, st.field, pages)
-				seq := st.ids(context.Background(), e.c, "")
-				first, err := collectIDs(seq)
-				require.NoError(t, err)
-				second, err := collectIDs(seq)
-				require.NoError(t, err)
-				assert.Equal(t, want, first)
-				assert.Equal(t, want, second)
-				assert.Equal(t, []string{"", "c1", "c2", "", "c1", "c2"}, s.calls())
-			})
-			t.Run("no request before the loop starts; break sends no more", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages, _ := chain(st, 5, 3)
-				s := e.script(st.path, st.field, pages)
-				seq := st.ids(context.Background(), e.c, "")
-				assert.Empty(t, s.calls(), "building the iterator sends nothing")
-				n := 0
-				for _, err := range seq {
-					require.NoError(t, err)
-					if n++; n == 4 { // the first row of page 2
-						break
-					}
-				}
-				assert.Equal(t, []string{"", "c1"}, s.calls())
-			})
-			t.Run("context cancelled mid-iteration", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages, _ := chain(st, 5, 2)
-				s := e.script(st.path, st.field, pages)
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				var got []string
-				var errs []error
-				for id, err := range st.ids(ctx, e.c, "") {
-					if err != nil {
-						errs = append(errs, err)
-						continue
-					}
-					got = append(got, id)
-					if len(got) == 3 {
-						cancel()
-					}
-				}
-				require.Len(t, errs, 1, "the error is yielded once")
-				assert.ErrorIs(t, errs[0], context.Canceled)
-				assert.Equal(t, []string{"u0_0", "u0_1", "u1_0", "u1_1"}, got, "the page in hand is finished, no new one is fetched")
-				assert.Len(t, s.calls(), 2)
-			})
-			t.Run("page cap", func(t *testing.T) {
-				e := newMockEnv(t, WithMaxPages(3))
-				pages, _ := chain(st, 10, 1)
-				s := e.script(st.path, st.field, pages)
-				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
-				assert.Len(t, got, 3)
-				assert.ErrorIs(t, err, ErrPagination)
-				assert.Len(t, s.calls(), 3)
-			})
-			t.Run("API error mid-iteration is yielded once, typed", func(t *testing.T) {
-				e := newMockEnv(t)
-				pages, _ := chain(st, 4, 2)
-				delete(pages, "c2")
-				e.script(st.path, st.field, pages)
-				got, err := collectIDs(st.ids(context.Background(), e.c, ""))
-				assert.Len(t, got, 4)
-				var ae *APIError
-				require.ErrorAs(t, err, &ae)
-				assert.Equal(t, 40058, ae.Code)
-				assert.Equal(t, st.name, string(ae.Endpoint))
-			})
-		})
-	}
-}
-
 func TestEmptyLivingIDSendsNothing(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	ctx := context.Background()
 	checks := map[string]error{}
@@ -293,6 +143,7 @@ func TestEmptyLivingIDSendsNothing(t *testing.T) {
 }
 
 func TestPagesLayerExposesCursors(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	e.script("/cgi-bin/living/get_watch_stat", "next_key", map[string]string{
 		"": fixture(t, "watch_stat_page1.json"), "KEY1": fixture(t, "watch_stat_page2.json"),

@@ -19,6 +19,7 @@ import (
 // holding a live token, a Token) with every fmt verb and through log/slog,
 // bare and nested in other values, and scans the output.
 func TestFormattingNeverPrintsSecrets(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	ctx := context.Background()
 	// Put a live token in the client's cache.
@@ -70,6 +71,7 @@ func TestFormattingNeverPrintsSecrets(t *testing.T) {
 }
 
 func TestNilRedactingTypesPrint(t *testing.T) {
+	t.Parallel()
 	var c *Client
 	var s *MemoryTokenStore
 	var ts *CachingTokenSource
@@ -78,6 +80,7 @@ func TestNilRedactingTypesPrint(t *testing.T) {
 
 // TestClientWithTokenSourcePrints covers the other way of authenticating.
 func TestClientWithTokenSourcePrints(t *testing.T) {
+	t.Parallel()
 	mt := httpmock.NewMockTransport()
 	c, err := NewClient(WithHTTPClient(&http.Client{Transport: mt}),
 		WithTokenSource(TokenSourceFunc(func(context.Context) (Token, error) {

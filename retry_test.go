@@ -28,6 +28,7 @@ func failThenOK(e *mockEnv, n int32, fail httpmock.Responder) *atomic.Int32 {
 }
 
 func TestRetryErrorSaysHowManyAttempts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		opts     []Option
@@ -58,6 +59,7 @@ func TestRetryErrorSaysHowManyAttempts(t *testing.T) {
 }
 
 func TestNonRetryableErrorsAreNotWrapped(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	calls := failThenOK(e, 100, respond(200, `{"errcode":40058,"errmsg":"invalid livingid"}`))
 	_, err := e.c.Living.GetWatchStat(context.Background(), WatchStatRequest{LivingID: "L1"})
@@ -109,6 +111,7 @@ func TestWaitsThatCannotHelpFailFast(t *testing.T) {
 }
 
 func TestRetryAfterAsHTTPDate(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := newMockEnv(t, WithRetry(RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Minute}))
 		start := time.Now()
@@ -122,6 +125,7 @@ func TestRetryAfterAsHTTPDate(t *testing.T) {
 }
 
 func TestCancelDuringBackoff(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := newMockEnv(t, WithRetry(RetryPolicy{MaxAttempts: 4, BaseDelay: time.Minute, MaxDelay: time.Hour}))
 		failThenOK(e, 100, respond(200, `{"errcode":-1}`))
@@ -139,6 +143,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]time.Duration{
 		"":                              0,
 		"0":                             0,
@@ -155,6 +160,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestHugeExpiresInIsClamped(t *testing.T) {
+	t.Parallel()
 	// Found by FuzzDecodeGettoken: expires_in near MaxInt64 overflowed
 	// into a token that had already expired.
 	e := newMockEnv(t)

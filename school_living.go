@@ -48,27 +48,41 @@ type SchoolStatRequest struct {
 
 func (r *SchoolStatRequest) validate(ep Endpoint) error { return requireLivingID(ep, r.LivingID) }
 
-// SchoolWatchStatPage is one reply of school/living/get_watch_stat_v2.
-type SchoolWatchStatPage struct {
+func (r SchoolStatRequest) cursor() string { return r.NextCursor }
+
+func (r SchoolStatRequest) at(cursor string) SchoolStatRequest {
+	r.NextCursor = cursor
+	return r
+}
+
+// SchoolStatPage is one reply of a school living endpoint: a page of rows
+// in StatInfo, and the cursor of the next. Both school endpoints reply in
+// it: SchoolWatchStatPage and SchoolUnwatchStatPage.
+type SchoolStatPage[Info any] struct {
 	wecomStatus
 	// HasMore is 1 when more pages follow, 0 on the last. Use More. A
 	// reply without it is an error, not the last page.
-	HasMore    int                 `json:"has_more"`
-	NextCursor string              `json:"next_cursor"`
-	StatInfo   SchoolWatchStatInfo `json:"stat_info"`
+	HasMore    int    `json:"has_more"`
+	NextCursor string `json:"next_cursor"`
+	StatInfo   Info   `json:"stat_info"`
 }
 
 // More reports whether another page follows.
-func (p *SchoolWatchStatPage) More() bool { return p.HasMore != 0 }
+func (p *SchoolStatPage[Info]) More() bool { return p.HasMore != 0 }
 
-func (p *SchoolWatchStatPage) unsetPaging() { p.HasMore = noStatus }
+func (p *SchoolStatPage[Info]) nextCursor() (string, bool) { return p.NextCursor, p.More() }
 
-func (p *SchoolWatchStatPage) missingPaging() string {
+func (p *SchoolStatPage[Info]) unsetPaging() { p.HasMore = noStatus }
+
+func (p *SchoolStatPage[Info]) missingPaging() string {
 	if p.HasMore == noStatus {
 		return "has_more"
 	}
 	return ""
 }
+
+// SchoolWatchStatPage is one reply of school/living/get_watch_stat_v2.
+type SchoolWatchStatPage = SchoolStatPage[SchoolWatchStatInfo]
 
 // SchoolWatchStatInfo lists a page's viewers by kind.
 type SchoolWatchStatInfo struct {
@@ -92,6 +106,8 @@ type SchoolWatcher struct {
 	IsComment IntBool  `json:"is_comment"`
 }
 
+func (w *SchoolWatcher) setKind(k ViewerKind) { w.Kind = k }
+
 // ID returns the row's identity: ParentUserID for parents, Nickname for
 // visitors, StudentUserID for students.
 func (w *SchoolWatcher) ID() string {
@@ -105,24 +121,7 @@ func (w *SchoolWatcher) ID() string {
 }
 
 // SchoolUnwatchStatPage is one reply of school/living/get_unwatch_stat_v2.
-type SchoolUnwatchStatPage struct {
-	wecomStatus
-	HasMore    int                   `json:"has_more"`
-	NextCursor string                `json:"next_cursor"`
-	StatInfo   SchoolUnwatchStatInfo `json:"stat_info"`
-}
-
-// More reports whether another page follows.
-func (p *SchoolUnwatchStatPage) More() bool { return p.HasMore != 0 }
-
-func (p *SchoolUnwatchStatPage) unsetPaging() { p.HasMore = noStatus }
-
-func (p *SchoolUnwatchStatPage) missingPaging() string {
-	if p.HasMore == noStatus {
-		return "has_more"
-	}
-	return ""
-}
+type SchoolUnwatchStatPage = SchoolStatPage[SchoolUnwatchStatInfo]
 
 // SchoolUnwatchStatInfo lists a page's absentees by kind.
 type SchoolUnwatchStatInfo struct {
@@ -138,6 +137,8 @@ type SchoolAbsentee struct {
 	ParentUserID  string     `json:"parent_userid,omitempty"` // parents
 	PartyIDs      []int64    `json:"partyids,omitempty"`
 }
+
+func (a *SchoolAbsentee) setKind(k ViewerKind) { a.Kind = k }
 
 // ID returns ParentUserID for parents and StudentUserID for students.
 func (a *SchoolAbsentee) ID() string {
@@ -156,15 +157,9 @@ func (s *SchoolService) GetWatchStatV2(ctx context.Context, req SchoolStatReques
 	if err != nil {
 		return nil, err
 	}
-	kinds := [...]struct {
-		rows []SchoolWatcher
-		kind ViewerKind
-	}{{p.StatInfo.Students, KindStudent}, {p.StatInfo.Parents, KindParent}, {p.StatInfo.Visitors, KindVisitor}}
-	for _, k := range kinds {
-		for i := range k.rows {
-			k.rows[i].Kind = k.kind
-		}
-	}
+	tagKind(p.StatInfo.Students, KindStudent)
+	tagKind(p.StatInfo.Parents, KindParent)
+	tagKind(p.StatInfo.Visitors, KindVisitor)
 	return p, nil
 }
 
@@ -177,37 +172,13 @@ func (s *SchoolService) GetUnwatchStatV2(ctx context.Context, req SchoolStatRequ
 	if err != nil {
 		return nil, err
 	}
-	for i := range p.StatInfo.Students {
-		p.StatInfo.Students[i].Kind = KindStudent
-	}
-	for i := range p.StatInfo.Parents {
-		p.StatInfo.Parents[i].Kind = KindParent
-	}
+	tagKind(p.StatInfo.Students, KindStudent)
+	tagKind(p.StatInfo.Parents, KindParent)
 	return p, nil
-}
-
-// cursorPager builds the next_cursor + has_more style shared by both school
-// endpoints.
-func cursorPager[P any, T any](c *Client, endpoint Endpoint, req SchoolStatRequest,
-	get func(context.Context, SchoolStatRequest) (P, error),
-	next func(P) (string, bool), rows func(P, func(T) bool) bool) pager[string, P, T] {
-	return pager[string, P, T]{
-		endpoint: endpoint,
-		start:    req.NextCursor,
-		fetch: func(ctx context.Context, cursor string) (P, error) {
-			r := req
-			r.NextCursor = cursor
-			return get(ctx, r)
-		},
-		next:     func(_ string, p P) (string, bool) { return next(p) },
-		rows:     rows,
-		maxPages: c.cfg.maxPages,
-	}
 }
 
 func (s *SchoolService) watchPager(req SchoolStatRequest) pager[string, *SchoolWatchStatPage, SchoolWatcher] {
 	return cursorPager(s.c, EndpointSchoolWatchStat, req, s.GetWatchStatV2,
-		func(p *SchoolWatchStatPage) (string, bool) { return p.NextCursor, p.More() },
 		func(p *SchoolWatchStatPage, yield func(SchoolWatcher) bool) bool {
 			return yieldAll(p.StatInfo.Students, yield) && yieldAll(p.StatInfo.Parents, yield) && yieldAll(p.StatInfo.Visitors, yield)
 		})
@@ -215,7 +186,6 @@ func (s *SchoolService) watchPager(req SchoolStatRequest) pager[string, *SchoolW
 
 func (s *SchoolService) unwatchPager(req SchoolStatRequest) pager[string, *SchoolUnwatchStatPage, SchoolAbsentee] {
 	return cursorPager(s.c, EndpointSchoolUnwatchStat, req, s.GetUnwatchStatV2,
-		func(p *SchoolUnwatchStatPage) (string, bool) { return p.NextCursor, p.More() },
 		func(p *SchoolUnwatchStatPage, yield func(SchoolAbsentee) bool) bool {
 			return yieldAll(p.StatInfo.Students, yield) && yieldAll(p.StatInfo.Parents, yield)
 		})

@@ -51,6 +51,7 @@ func assertNoEncodedSecret(t *testing.T, what, s string, secrets ...string) {
 // httptrace.ClientTrace) sees the credential headers as REDACTED, while its
 // hooks keep working and the server gets the real values.
 func TestClientTraceNeverSeesCredentialHeaders(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var arrived http.Header
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +105,7 @@ func TestClientTraceNeverSeesCredentialHeaders(t *testing.T) {
 // A middleware that logs reply bodies never sees the access_token of a
 // gettoken reply; livestat still uses the real token.
 func TestMiddlewareNeverSeesTheTokenInAReply(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var bodies []string
 	dump := func(next http.RoundTripper) http.RoundTripper {
@@ -152,6 +154,7 @@ func TestMiddlewareNeverSeesTheTokenInAReply(t *testing.T) {
 // *url.Error's URL, nor under %v, %+v or %#v of any error in it. errors.Is
 // still reaches the cause, and IsRetryable still sees a transport error.
 func TestTransportErrorChainHasNoSecrets(t *testing.T) {
+	t.Parallel()
 	quoteAll := func(r *http.Request) string {
 		var body []byte
 		if r.Body != nil {
@@ -252,6 +255,7 @@ func walkErrors(err error, f func(error)) {
 // (query escaping in the URL, JSON escaping in the body): the snippet
 // shows none of them in any encoding.
 func TestSnippetsScrubEscapedSecrets(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"query", "body"} {
 		t.Run(p, func(t *testing.T) {
 			a := escPlaced(p)
@@ -275,6 +279,7 @@ func TestSnippetsScrubEscapedSecrets(t *testing.T) {
 // REDACTED), which is not retried; a request a middleware makes on its own
 // passes untouched.
 func TestMiddlewareChangingTheURLFails(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		change func(u *url.URL)
@@ -347,6 +352,7 @@ func TestMiddlewareChangingTheURLFails(t *testing.T) {
 // gateway quoting the token or the sign) reaches neither the *APIError,
 // nor its %v/%+v/%#v, nor the Debug log of the token replay.
 func TestAPIErrorMessageEchoingACredentialIsScrubbed(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	e.mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/living/get_watch_stat", func(r *http.Request) (*http.Response, error) {
 		tok := r.URL.Query().Get("access_token")
@@ -377,6 +383,7 @@ func TestAPIErrorMessageEchoingACredentialIsScrubbed(t *testing.T) {
 // A gateway page that echoes the request, credentials included, reaches a
 // middleware that logs reply bodies with the credentials REDACTED.
 func TestMiddlewareNeverSeesAnEchoedCredential(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var bodies []string
 	dump := func(next http.RoundTripper) http.RoundTripper {

@@ -18,6 +18,7 @@ import (
 // are waiting (synctest.Wait), so they really do meet the refresh in flight.
 // BenchmarkToken/path=cold-start-1000 times the same situation.
 func TestColdStartFetchesOneToken(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		const callers = 1000
 		mt := httpmock.NewMockTransport()

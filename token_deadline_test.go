@@ -208,6 +208,7 @@ func TestShortDeadlineCallersDoNotWaitOnALeadersHangingStore(t *testing.T) {
 // Task D: a caller waiting on the leader's refresh gets the token as soon
 // as it is fetched, not after the leader has saved it in a slow store.
 func TestWaitersDoNotWaitForTheLeadersSave(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newProbeStore()
 		store.hang["save"] = true
@@ -249,6 +250,7 @@ func TestWaitersDoNotWaitForTheLeadersSave(t *testing.T) {
 // answer: the refresh carries on with the store, saves the fresh token in
 // it, and no back-off starts; one warning per period.
 func TestPromptStoreErrorsDoNotStartTheBackOff(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newProbeStore()
 		logs := &syncBuffer{}
@@ -284,6 +286,7 @@ func TestPromptStoreErrorsDoNotStartTheBackOff(t *testing.T) {
 // connection is refused or reset, is left alone for the back-off period:
 // the refresh stops calling it, and so do the refreshes that follow.
 func TestUnansweringStoreStartsTheBackOff(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		err  error // nil: the store hangs
@@ -394,6 +397,7 @@ func TestStoreCallsKeepToTheirShareOfTheDeadline(t *testing.T) {
 // token again, not even after the next token is rejected too and the
 // store hands the first one back once more.
 func TestRejectedTokenNeverReachesTheServerAgain(t *testing.T) {
+	t.Parallel()
 	store := newProbeStore()
 	e := newMockEnv(t, WithTokenStore(store))
 	rejected := map[string]bool{testToken: true}
@@ -447,6 +451,7 @@ func TestRejectedTokenNeverReachesTheServerAgain(t *testing.T) {
 // to replace a token that is still valid, other callers are served that
 // token at once, and nobody fetches but the leader.
 func TestCallersUseTheValidTokenWhileAnEarlyRefreshWaitsOnTheStore(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newProbeStore()
 		src := &countingSource{ttl: 2 * time.Hour}

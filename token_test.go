@@ -47,6 +47,7 @@ func (s *countingSource) Token(ctx context.Context) (Token, error) {
 }
 
 func TestSingleFlightColdStart(t *testing.T) {
+	t.Parallel()
 	// 100 goroutines arrive at a cold cache: one gettoken request.
 	e := newMockEnv(t)
 	var wg sync.WaitGroup
@@ -72,49 +73,57 @@ func TestSingleFlightColdStart(t *testing.T) {
 }
 
 func TestWaiterHonoursItsOwnContext(t *testing.T) {
-	src := &countingSource{ttl: time.Hour, gate: make(chan struct{})}
-	cts := NewCachingTokenSource(src, CachingOptions{})
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: time.Hour, gate: make(chan struct{})}
+		cts := NewCachingTokenSource(src, CachingOptions{})
 
-	leaderDone := make(chan error, 1)
-	go func() { _, err := cts.Token(context.Background()); leaderDone <- err }()
-	for src.n.Load() == 0 { // wait until the leader is fetching
-		time.Sleep(time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err := cts.Token(ctx)
-	assert.ErrorIs(t, err, context.DeadlineExceeded, "a waiter leaves when its own context ends")
+		leaderDone := make(chan error, 1)
+		go func() { _, err := cts.Token(context.Background()); leaderDone <- err }()
+		synctest.Wait() // the leader is fetching
+		require.EqualValues(t, 1, src.n.Load())
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := cts.Token(ctx)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "a waiter leaves when its own context ends")
+		assert.Equal(t, 20*time.Millisecond, time.Since(start), "at its deadline, not later")
 
-	close(src.gate)
-	require.NoError(t, <-leaderDone)
-	assert.EqualValues(t, 1, src.n.Load())
+		close(src.gate)
+		require.NoError(t, <-leaderDone)
+		assert.EqualValues(t, 1, src.n.Load())
+	})
 }
 
 func TestLeaderCancellationDoesNotFailWaiters(t *testing.T) {
-	src := &countingSource{ttl: time.Hour, gate: make(chan struct{})}
-	cts := NewCachingTokenSource(src, CachingOptions{})
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: time.Hour, gate: make(chan struct{})}
+		cts := NewCachingTokenSource(src, CachingOptions{})
 
-	leaderCtx, cancelLeader := context.WithCancel(context.Background())
-	leaderDone := make(chan error, 1)
-	go func() { _, err := cts.Token(leaderCtx); leaderDone <- err }()
-	for src.n.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	waiterDone := make(chan Token, 1)
-	go func() {
-		tok, err := cts.Token(context.Background())
-		assert.NoError(t, err)
-		waiterDone <- tok
-	}()
-	time.Sleep(5 * time.Millisecond) // let the waiter park on the flight
-	cancelLeader()
-	assert.ErrorIs(t, <-leaderDone, context.Canceled)
-	close(src.gate) // the waiter's own fetch may now finish
-	tok := <-waiterDone
-	assert.Equal(t, "tok-2", tok.AccessToken, "the waiter fetched for itself after the leader gave up")
+		leaderCtx, cancelLeader := context.WithCancel(context.Background())
+		leaderDone := make(chan error, 1)
+		go func() { _, err := cts.Token(leaderCtx); leaderDone <- err }()
+		synctest.Wait() // the leader is fetching
+		require.EqualValues(t, 1, src.n.Load())
+		waiterDone := make(chan Token, 1)
+		go func() {
+			tok, err := cts.Token(context.Background())
+			assert.NoError(t, err)
+			waiterDone <- tok
+		}()
+		synctest.Wait() // the waiter is parked on the flight
+		require.EqualValues(t, 1, src.n.Load(), "the waiter waits for the leader's fetch")
+		cancelLeader()
+		assert.ErrorIs(t, <-leaderDone, context.Canceled)
+		close(src.gate) // the waiter's own fetch may now finish
+		tok := <-waiterDone
+		assert.Equal(t, "tok-2", tok.AccessToken, "the waiter fetched for itself after the leader gave up")
+	})
 }
 
 func TestEarlyRefreshOnFakeClock(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		src := &countingSource{ttl: 2 * time.Hour}
 		cts := NewCachingTokenSource(src, CachingOptions{RefreshMargin: 10 * time.Minute})
@@ -149,6 +158,7 @@ func TestCachedPathDoesNotAllocate(t *testing.T) {
 }
 
 func TestInvalidateOnlyIfSame(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := &countingSource{ttl: time.Hour}
 	cts := NewCachingTokenSource(src, CachingOptions{})
@@ -163,6 +173,7 @@ func TestInvalidateOnlyIfSame(t *testing.T) {
 }
 
 func TestTwoAppsOfOneCorpDoNotShareATokenInOneStore(t *testing.T) {
+	t.Parallel()
 	store := NewMemoryTokenStore()
 	mt := httpmock.NewMockTransport()
 	mt.RegisterResponder(http.MethodGet, testBase+"/cgi-bin/gettoken", func(r *http.Request) (*http.Response, error) {
@@ -191,6 +202,7 @@ func TestTwoAppsOfOneCorpDoNotShareATokenInOneStore(t *testing.T) {
 }
 
 func TestTokenRejectedMidPagination(t *testing.T) {
+	t.Parallel()
 	// Page 3 answers 42001 once: one refresh, one replay of page 3, and
 	// every row exactly once.
 	for _, code := range []int{40001, 40014, 42001} {
@@ -223,6 +235,7 @@ func TestTokenRejectedMidPagination(t *testing.T) {
 }
 
 func TestTokenRejectedTwiceIsNotLooped(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	var calls atomic.Int32
 	e.mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/living/get_watch_stat", func(*http.Request) (*http.Response, error) {
@@ -236,6 +249,7 @@ func TestTokenRejectedTwiceIsNotLooped(t *testing.T) {
 }
 
 func TestGettokenInvalidSecretIsTypedAndNotRetried(t *testing.T) {
+	t.Parallel()
 	e := newMockEnv(t)
 	// Replace the client with one whose secret the fake rejects.
 	c, err := NewClient(WithWeComApp(testCorpID, "wrong-secret"), WithWeComBaseURL(testBase),
@@ -270,6 +284,7 @@ func TestGettokenInvalidSecretIsTypedAndNotRetried(t *testing.T) {
 }
 
 func TestCustomTokenSource(t *testing.T) {
+	t.Parallel()
 	mt := httpmock.NewMockTransport()
 	var seen string
 	mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/living/get_watch_stat", func(r *http.Request) (*http.Response, error) {
@@ -299,6 +314,7 @@ func (*failingStore) Invalidate(context.Context, string, string) error {
 }
 
 func TestStoreFailureFallsBackToProcessCache(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	src := &countingSource{ttl: time.Hour}
 	cts := NewCachingTokenSource(src, CachingOptions{Store: &failingStore{}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -312,6 +328,7 @@ func TestStoreFailureFallsBackToProcessCache(t *testing.T) {
 }
 
 func TestTokenFormattingIsRedacted(t *testing.T) {
+	t.Parallel()
 	tok := Token{AccessToken: testToken, ExpiresAt: time.Unix(1_900_000_000, 0)}
 	logs := &syncBuffer{}
 	slog.New(slog.NewJSONHandler(logs, nil)).Info("tok", "token", tok)
@@ -322,6 +339,7 @@ func TestTokenFormattingIsRedacted(t *testing.T) {
 }
 
 func TestCustomSourceWithSharedStoreNeedsAnAppID(t *testing.T) {
+	t.Parallel()
 	store := NewMemoryTokenStore()
 	src := func(tok string) TokenSource {
 		return TokenSourceFunc(func(context.Context) (Token, error) {
@@ -349,29 +367,29 @@ func TestLeaderFailureIsSharedNotReplayedByEachWaiter(t *testing.T) {
 	// gettoken times out (the attempt's timeout, not the caller's
 	// context): the waiters share that failure instead of each leading a
 	// refresh of its own in turn.
-	src := &countingSource{ttl: time.Hour, gate: make(chan struct{}), err: &TransportError{Vendor: VendorWeCom, Endpoint: "gettoken", Err: context.DeadlineExceeded}}
-	cts := NewCachingTokenSource(src, CachingOptions{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := cts.Token(context.Background())
-			errs <- err
-		}()
-	}
-	for src.n.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond) // let the others park on the flight
-	close(src.gate)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
-	}
-	assert.LessOrEqual(t, src.n.Load(), int32(2), "one fetch (two if a caller arrived after the first flight ended), not one per waiter")
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &countingSource{ttl: time.Hour, gate: make(chan struct{}), err: &TransportError{Vendor: VendorWeCom, Endpoint: "gettoken", Err: context.DeadlineExceeded}}
+		cts := NewCachingTokenSource(src, CachingOptions{})
+		var wg sync.WaitGroup
+		errs := make(chan error, 10)
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := cts.Token(context.Background())
+				errs <- err
+			}()
+		}
+		synctest.Wait() // one leader fetching, nine parked on its flight
+		close(src.gate)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+		assert.EqualValues(t, 1, src.n.Load(), "one fetch, not one per waiter")
+	})
 }
 
 type panickingSource struct{ calls atomic.Int32 }
@@ -384,6 +402,7 @@ func (p *panickingSource) Token(context.Context) (Token, error) {
 }
 
 func TestPanickingSourceDoesNotWedgeTheCache(t *testing.T) {
+	t.Parallel()
 	cts := NewCachingTokenSource(&panickingSource{}, CachingOptions{})
 	func() {
 		defer func() { assert.NotNil(t, recover(), "the panic reaches the caller") }()
@@ -397,6 +416,7 @@ func TestPanickingSourceDoesNotWedgeTheCache(t *testing.T) {
 }
 
 func TestFailedEarlyRefreshKeepsAValidToken(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		src := &countingSource{ttl: time.Hour}
 		logs := &syncBuffer{}
@@ -422,6 +442,7 @@ func TestFailedEarlyRefreshKeepsAValidToken(t *testing.T) {
 }
 
 func TestTokenWithoutExpiryIsRejected(t *testing.T) {
+	t.Parallel()
 	cts := NewCachingTokenSource(TokenSourceFunc(func(context.Context) (Token, error) {
 		return Token{AccessToken: "x"}, nil
 	}), CachingOptions{})
@@ -430,6 +451,7 @@ func TestTokenWithoutExpiryIsRejected(t *testing.T) {
 }
 
 func TestZeroMarginRefreshesOnlyAtExpiry(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		src := &countingSource{ttl: time.Hour}
 		c, err := NewClient(WithTokenSource(src), WithRefreshMargin(0))
@@ -605,6 +627,7 @@ func textLogger(logs *syncBuffer) *slog.Logger {
 // without the scripting permission) hands the rejected token back; it must
 // not be used again, however often it is rejected.
 func TestRejectedTokenIsNotServedAgainWhenInvalidateFails(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := newFakeStore()
 		store.fail["invalidate"] = errors.New("NOPERM this user has no permissions to run the 'evalsha' command")
@@ -630,6 +653,7 @@ func TestRejectedTokenIsNotServedAgainWhenInvalidateFails(t *testing.T) {
 // Invalidate succeeded, but another replica saved the token again) is
 // bypassed: a fresh token is fetched and saved, with a warning.
 func TestStoreThatHandsBackARejectedTokenIsBypassed(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &fakeLockingStore{fakeStore: newFakeStore()}
 		store.keepStale = true
@@ -662,6 +686,7 @@ func TestStoreThatHandsBackARejectedTokenIsBypassed(t *testing.T) {
 // Issue 10 item 9: a margin beyond the token's lifetime must not make
 // every call a gettoken.
 func TestRefreshMarginIsCutToHalfTheTokensLifetime(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		src := &countingSource{ttl: 2 * time.Hour}
 		c, err := NewClient(WithTokenSource(src), WithRefreshMargin(3*time.Hour))
@@ -685,6 +710,7 @@ func TestRefreshMarginIsCutToHalfTheTokensLifetime(t *testing.T) {
 // put in the store: the margin is cut against its lifetime too, whether the
 // store keeps when the token was obtained or not.
 func TestRefreshMarginCutAppliesToTokensFromTheStore(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name      string
 		forgetful bool
@@ -728,6 +754,7 @@ func (s forgetfulStore) Load(ctx context.Context, key string) (Token, bool, erro
 // the process: calls with a 2 s deadline keep succeeding, one gettoken,
 // one warning, and the failed Invalidate is not retried.
 func TestFrozenStoreDoesNotFailShortDeadlineCalls(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &fakeLockingStore{fakeStore: newFakeStore()}
 		logs := &syncBuffer{}
@@ -771,6 +798,7 @@ func TestFrozenStoreDoesNotFailShortDeadlineCalls(t *testing.T) {
 // (one warning per period), tried again after it, and used again once it
 // answers.
 func TestStoreIsLeftAloneForAWhileAfterItFailed(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &fakeLockingStore{fakeStore: newFakeStore()}
 		logs := &syncBuffer{}
@@ -821,6 +849,7 @@ func TestStoreIsLeftAloneForAWhileAfterItFailed(t *testing.T) {
 // so a slow store (each answer after 1.5 s) cannot add up its timeouts
 // past the caller's deadline.
 func TestSlowStoreCallsDoNotAddUp(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &fakeLockingStore{fakeStore: newFakeStore()}
 		src := &countingSource{ttl: 2 * time.Hour}
@@ -845,6 +874,7 @@ func TestSlowStoreCallsDoNotAddUp(t *testing.T) {
 // delays a call only by a bounded wait, after which it looks at the store
 // again and, finding no token, fetches one itself.
 func TestStaleRefreshLockDelaysACallOnlyItsBoundedWait(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &fakeLockingStore{fakeStore: newFakeStore(), stale: true}
 		logs := &syncBuffer{}
@@ -865,6 +895,7 @@ func TestStaleRefreshLockDelaysACallOnlyItsBoundedWait(t *testing.T) {
 // Issue 11 item 2: a waiter that gives up on the lock finds the token that
 // another replica stored meanwhile, and does not fetch.
 func TestLockWaiterLooksAtTheStoreAgain(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &fakeLockingStore{fakeStore: newFakeStore(), stale: true}
 		store.onWait = func() {
@@ -888,6 +919,7 @@ func TestLockWaiterLooksAtTheStoreAgain(t *testing.T) {
 // for even when the caller has no deadline, so that a RefreshLocker can
 // bound the lock's own life by it (redisstore does).
 func TestRefreshLockWaitIsBoundedWithoutACallerDeadline(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &fakeLockingStore{fakeStore: newFakeStore()}
 		cts := NewCachingTokenSource(&countingSource{ttl: 2 * time.Hour}, CachingOptions{Store: store, Key: "k"})
@@ -906,6 +938,7 @@ func TestRefreshLockWaitIsBoundedWithoutACallerDeadline(t *testing.T) {
 // a window too short to answer in, which would count as a store failure
 // and leave the store alone for everyone.
 func TestCallerWithLittleTimeLeftDoesNotBlameTheStore(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		store := &fakeLockingStore{fakeStore: newFakeStore()}
 		store.delay = 10 * time.Millisecond // a store that answers in 10 ms

@@ -16,6 +16,7 @@ import (
 // mock) cannot leak the token through the error: the message is scrubbed
 // and errors.As still reaches the cause.
 func TestTransportErrorQuotingTheURLIsScrubbed(t *testing.T) {
+	t.Parallel()
 	cause := errors.New("cause")
 	base := roundTripper(func(r *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("proxy refused %s: %w", r.URL, cause)
@@ -60,6 +61,7 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // A gateway page echoing the request quotes what the Nuoyun authorizer
 // added to it; the error's snippet shows REDACTED instead.
 func TestEchoedAuthorizerValuesAreRedactedFromSnippets(t *testing.T) {
+	t.Parallel()
 	c, mt := newNuoyunClient(t, WithNuoyunAuth(placed("query", "key", "timestamp", "sign")), WithoutRetries())
 	mt.RegisterResponder(http.MethodPost, nuoyunTestURL, func(r *http.Request) (*http.Response, error) {
 		return httpmock.NewStringResponse(403, "<html>Forbidden: "+r.URL.String()+"</html>"), nil

@@ -3,6 +3,7 @@ package livestat
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 )
 
 // Vendor names the service behind an endpoint: VendorWeCom or VendorNuoyun.
@@ -32,6 +33,41 @@ type vendorAPI interface {
 	// classify returns the sentinel category of e, nil when none.
 	classify(e *APIError) error
 }
+
+// vendors lists every vendor, in the order their settings are checked and
+// described.
+func vendors() []Vendor { return []Vendor{VendorWeCom, VendorNuoyun} }
+
+// vendorSetup is what NewClient and the Client's print methods need of a
+// vendor. Each vendor implements it in its own file, beside vendorAPI.
+type vendorSetup interface {
+	// validate checks (and normalises) the vendor's settings.
+	validate(cfg *config) error
+	// wire sets up the vendor's services and state on a new Client.
+	wire(cl *Client)
+	// describe returns the vendor's settings for String and LogValue,
+	// secrets redacted.
+	describe(cfg *config) (text string, attrs []slog.Attr)
+	// noCredentials tells a caller how to give the Client the vendor's
+	// credentials.
+	noCredentials() string
+}
+
+// setup returns v's part of the Client's wiring.
+func (v Vendor) setup() vendorSetup {
+	switch v {
+	case VendorWeCom:
+		return wecomAPI{}
+	case VendorNuoyun:
+		return nuoyunAPI{}
+	}
+	return noVendor{}
+}
+
+func (noVendor) validate(*config) error                 { return nil }
+func (noVendor) wire(*Client)                           {}
+func (noVendor) describe(*config) (string, []slog.Attr) { return "", nil }
+func (noVendor) noCredentials() string                  { return "" }
 
 // api returns v's part of the request path.
 func (v Vendor) api() vendorAPI {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -312,6 +313,47 @@ func wecomCall[P any](ctx context.Context, c *Client, ep Endpoint, req interface
 	return send[P](ctx, c, wecomRequest(ep, info.method, info.path, query, body))
 }
 
+// cursorPager is the pager of a WeCom endpoint that pages with an opaque
+// cursor (next_key, next_cursor): req says where to start and makes the
+// request for any cursor, get fetches one page, and each page names the
+// next cursor. rows lists a page's rows in the order they are yielded.
+func cursorPager[R cursorRequest[R], P cursorPage, T any](c *Client, endpoint Endpoint, req R,
+	get func(context.Context, R) (P, error), rows func(P, func(T) bool) bool) pager[string, P, T] {
+	return pager[string, P, T]{
+		endpoint: endpoint,
+		start:    req.cursor(),
+		fetch:    func(ctx context.Context, cursor string) (P, error) { return get(ctx, req.at(cursor)) },
+		next:     func(_ string, p P) (string, bool) { return p.nextCursor() },
+		rows:     rows,
+		maxPages: c.cfg.maxPages,
+	}
+}
+
+// cursorRequest is the request of an endpoint that cursorPager pages.
+type cursorRequest[R any] interface {
+	cursor() string     // where the request starts
+	at(cursor string) R // a copy that starts at cursor
+}
+
+// cursorPage is the reply of an endpoint that cursorPager pages. The page
+// alone says whether more follow, in its endpoint's style: a flag beside
+// the cursor (ending, has_more), or the cursor itself, "" on the last page
+// (get_user_all_livingid). A reply without the field that says it is an
+// error before it becomes a page (the paged interface in client.go).
+type cursorPage interface {
+	nextCursor() (cursor string, more bool)
+}
+
+// tagKind sets the Kind of rows that came in the reply's list of kind.
+func tagKind[T any, PT interface {
+	*T
+	setKind(ViewerKind)
+}](rows []T, kind ViewerKind) {
+	for i := range rows {
+		PT(&rows[i]).setKind(kind)
+	}
+}
+
 // requireLivingID is the rule of the living statistics endpoints.
 func requireLivingID(ep Endpoint, livingID string) error {
 	if livingID == "" {
@@ -440,3 +482,33 @@ func (g *gettokenSource) Token(ctx context.Context) (Token, error) {
 // maxTokenLifeSeconds caps the expires_in livestat believes (WeCom grants
 // 7200 s): a day, after which the token is fetched again.
 const maxTokenLifeSeconds = 24 * 3600
+
+func (wecomAPI) validate(cfg *config) error { return cfg.validateWeCom() }
+
+// wire sets up the WeCom services and the token cache.
+func (wecomAPI) wire(cl *Client) {
+	cl.Living = &LivingService{c: cl}
+	cl.School = &SchoolService{c: cl}
+	cl.WeCom = &WeComService{c: cl}
+	cl.tokens = cl.newTokens()
+}
+
+// describe names the base URL and the app, never the secret.
+func (wecomAPI) describe(cfg *config) (string, []slog.Attr) {
+	auth := "none"
+	switch {
+	case cfg.secret() != "":
+		auth = fmt.Sprintf("app %q of corp %q, secret REDACTED", cfg.appKey(), cfg.corpID)
+	case cfg.tokenSource != nil:
+		auth = "token source"
+	}
+	attrs := []slog.Attr{slog.String("wecom_base_url", cfg.wecomBase)}
+	if cfg.secret() != "" {
+		attrs = append(attrs, slog.String("corp_id", cfg.corpID), slog.String("app", cfg.appKey()), slog.String("secret", redacted))
+	}
+	return fmt.Sprintf("wecom: %s (%s)", cfg.wecomBase, auth), attrs
+}
+
+func (wecomAPI) noCredentials() string {
+	return "create the Client with WithWeComApp or WithTokenSource"
+}

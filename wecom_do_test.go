@@ -72,6 +72,7 @@ func newDoClient(t *testing.T, s *doServer, opts ...livestat.Option) *livestat.C
 // WeCom.Do reaches endpoints livestat does not wrap: GET with a query,
 // POST with a JSON body, the reply decoded without an envelope in resp.
 func TestWeComDoReachesUnwrappedEndpoints(t *testing.T) {
+	t.Parallel()
 	s := &doServer{}
 	c := newDoClient(t, s)
 	ctx := context.Background()
@@ -103,6 +104,7 @@ func TestWeComDoReachesUnwrappedEndpoints(t *testing.T) {
 // An expired token (42001) is refreshed and the request replayed once, as
 // for the wrapped endpoints.
 func TestWeComDoReplaysAfterAnExpiredToken(t *testing.T) {
+	t.Parallel()
 	s := &doServer{expired: map[string]bool{"token-1": true}}
 	c := newDoClient(t, s)
 	var user struct {
@@ -120,6 +122,7 @@ func TestWeComDoReplaysAfterAnExpiredToken(t *testing.T) {
 // An errcode is an *APIError of the endpoint, classified and annotated as
 // the wrapped endpoints' are; resp is left alone; no secret is in it.
 func TestWeComDoErrcodeIsATypedError(t *testing.T) {
+	t.Parallel()
 	s := &doServer{errcode: 48002}
 	c := newDoClient(t, s, livestat.WithoutRetries())
 	user := struct {
@@ -141,6 +144,7 @@ func TestWeComDoErrcodeIsATypedError(t *testing.T) {
 
 // Requests Do cannot send right are refused before anything is sent.
 func TestWeComDoValidatesItsArguments(t *testing.T) {
+	t.Parallel()
 	s := &doServer{}
 	c := newDoClient(t, s)
 	var v struct{}
@@ -168,6 +172,7 @@ func TestWeComDoValidatesItsArguments(t *testing.T) {
 // Each wrapped endpoint is described once: its vendor, method, path and
 // documentation page.
 func TestEndpointDescriptions(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		ep           livestat.Endpoint
 		vendor       livestat.Vendor

@@ -19,6 +19,7 @@ const durationsPath = "/Api/RoomRounds/getAccountUserDurationList/2.0.0"
 // Seeded with the rows of the docs' sample, the fake answers with that very
 // sample (total aside: the sample is page 1 of 21451 rows).
 func TestNuoyunReplyMatchesDocsSample(t *testing.T) {
+	t.Parallel()
 	var page livestat.UserDurationPage
 	raw := readJSON(t, "docs_nuoyun_user_durations.json", &page)
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: page.Data.List})
@@ -33,6 +34,7 @@ func TestNuoyunReplyMatchesDocsSample(t *testing.T) {
 }
 
 func TestNuoyunPagingDeliversEveryRowOnce(t *testing.T) {
+	t.Parallel()
 	rows := livestattest.GenerateDurations(103, 1)
 	for _, size := range []int{1, 10, 103, 500} {
 		t.Run(fmt.Sprint("page size ", size), func(t *testing.T) {
@@ -47,6 +49,7 @@ func TestNuoyunPagingDeliversEveryRowOnce(t *testing.T) {
 }
 
 func TestNuoyunFiltersAndSorts(t *testing.T) {
+	t.Parallel()
 	rows := livestattest.GenerateDurations(60, 2)
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows})
 	c := srv.Client(livestat.WithNuoyunRateLimit(0, 0))
@@ -81,6 +84,7 @@ func TestNuoyunFiltersAndSorts(t *testing.T) {
 // wechat_user_space_id names the account, not a viewer: with
 // NuoyunUserSpaceID set, requests must carry it, and get every row.
 func TestNuoyunUserSpaceID(t *testing.T) {
+	t.Parallel()
 	rows := livestattest.GenerateDurations(5, 2)
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, NuoyunUserSpaceID: 34043700})
 	c := srv.Client(livestat.WithNuoyunRateLimit(0, 0))
@@ -99,6 +103,7 @@ func TestNuoyunUserSpaceID(t *testing.T) {
 }
 
 func TestNuoyunRejectsBadPages(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: livestattest.GenerateDurations(3, 1)})
 	for _, body := range []string{
 		`{"page":0,"page_size":10,"sort":"asc"}`, `{"page":1,"page_size":501,"sort":"asc"}`, `{"page":1,"sort":"asc"}`,
@@ -117,6 +122,7 @@ func TestNuoyunRejectsBadPages(t *testing.T) {
 }
 
 func TestNuoyunSignature(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{
 		Nuoyun: livestattest.GenerateDurations(3, 1), NuoyunAppKey: "app-key", NuoyunAppSecret: "app-secret",
 	})
@@ -139,6 +145,7 @@ func TestNuoyunSignature(t *testing.T) {
 }
 
 func TestNuoyunFaults(t *testing.T) {
+	t.Parallel()
 	rows := livestattest.GenerateDurations(30, 3)
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, Faults: []livestattest.Fault{
 		{Endpoint: livestat.EndpointNuoyunUserDurations, Call: 2, HTTPStatus: 502},
@@ -160,6 +167,7 @@ func TestNuoyunFaults(t *testing.T) {
 }
 
 func TestGenerateDurationsIsDeterministic(t *testing.T) {
+	t.Parallel()
 	a := livestattest.GenerateDurations(40, 9)
 	assert.Equal(t, a, livestattest.GenerateDurations(40, 9))
 	keys := map[[2]livestat.FlexInt]bool{}
@@ -175,6 +183,7 @@ func TestGenerateDurationsIsDeterministic(t *testing.T) {
 // When picks a call by its request, which call numbers cannot do when pages
 // are fetched concurrently.
 func TestFaultWhenPicksAPage(t *testing.T) {
+	t.Parallel()
 	rows := livestattest.GenerateDurations(50, 4)
 	srv := livestattest.NewServer(t, livestattest.Options{Nuoyun: rows, Faults: []livestattest.Fault{{
 		Endpoint: livestat.EndpointNuoyunUserDurations, Times: -1, ErrCode: 400, ErrMsg: "第3页失败",

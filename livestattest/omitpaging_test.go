@@ -12,6 +12,7 @@ import (
 // Fault.OmitPaging sends the page with its rows but without the fields that
 // tell whether more follow, on every paged endpoint.
 func TestOmitPagingDropsThePagingFieldsOnly(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{
 		PageSize: 2,
 		Living:   map[string][]livestat.LivingViewer{"L": livestattest.GenerateViewers(5, 1)},

@@ -8,8 +8,9 @@
 // ending for living/get_watch_stat, next_cursor and has_more for the school
 // endpoints, page, page_size and total for Nuoyun. It checks the
 // access_token of every WeCom call, expires tokens on request, injects
-// scripted faults (an errcode, an HTTP status, a broken body, a dropped
-// connection, latency) at a chosen call, and records what was called.
+// scripted faults at a chosen page and call (an errcode, an HTTP status and
+// headers, an edited or broken body, a reply cut short, a dropped
+// connection, latency), and records what was called.
 //
 //	func TestReport(t *testing.T) {
 //		srv := livestattest.NewServer(t, livestattest.Options{
@@ -21,18 +22,33 @@
 //
 // A Server also works without a testing.TB: New starts one and Close stops
 // it (the livestat CLI's demo command does this).
+//
+// With Options.InMemory the server and its client talk over in-memory
+// connections, so a test can run inside a testing/synctest bubble, where
+// retry backoffs, Retry-After waits, timeouts and token lifetimes take no
+// real time:
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		srv := livestattest.NewServer(t, livestattest.Options{InMemory: true, ...})
+//		srv.Fail(livestattest.Fault{Endpoint: livestat.EndpointWatchStat, Page: 2, HTTPStatus: 503, RetryAfter: 30})
+//		c := srv.Client(livestat.WithRetry(livestat.DefaultRetryPolicy()))
+//		... // the 30 s wait passes at once
+//	})
 package livestattest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +95,13 @@ type Options struct {
 	TokenTTL time.Duration
 	// Latency delays every reply.
 	Latency time.Duration
+	// InMemory serves over in-memory connections instead of a loopback
+	// socket. Only the HTTP client of ClientOptions and Client reaches the
+	// server then (URL names a loopback port where nothing listens). Start
+	// such a server inside a testing/synctest bubble to run the client's
+	// waits on the bubble's clock; a loopback socket would keep the
+	// bubble's clock from moving while a connection is open.
+	InMemory bool
 
 	// Living holds the viewers of corp broadcasts, by livingid. A row's
 	// Kind says its list (KindUser or KindExternalUser); an empty Kind is
@@ -138,19 +161,22 @@ type Options struct {
 // Fault is a scripted failure of one endpoint. When a call matches, the
 // server waits Delay, then, in this order: drops the connection
 // (Disconnect), or answers with HTTPStatus and/or Body, or with the errcode
-// ErrCode in the endpoint's JSON envelope. ExpireToken alone lets the call
-// proceed after expiring its token, so it fails with 42001 as an expired
-// token does. OmitPaging lets the call proceed and removes the paging fields
-// from its reply. Delay alone only slows the call down.
+// ErrCode in the endpoint's JSON envelope. Otherwise the call proceeds:
+// ExpireToken expires its token first, so it fails with 42001 as an expired
+// token does; OmitPaging removes the paging fields from its reply; Edit
+// rewrites the reply; CutShort sends only the first half of it. Header is
+// added to any reply. Delay alone only slows the call down.
 type Fault struct {
 	// Endpoint is the endpoint that fails, such as
 	// livestat.EndpointWatchStat; required.
 	Endpoint livestat.Endpoint
-	// When, if set, restricts the fault to the calls it returns true for,
-	// such as the request for one page (pages may be fetched concurrently,
-	// so call numbers alone do not say which page a call is for). It runs
-	// in the server's goroutine for the call, possibly for several calls
-	// at once.
+	// Page, if set, restricts the fault to the calls for that page (see
+	// Request.Page). Pages may be fetched concurrently, so call numbers
+	// alone do not say which page a call is for.
+	Page int
+	// When, if set, restricts the fault to the calls it returns true for.
+	// It runs in the server's goroutine for the call, possibly for several
+	// calls at once.
 	When func(Request) bool
 	// Call says which matching call fails first: 1 (or 0) is the next one
 	// after the fault was added, 2 the one after it, and so on. Calls are
@@ -171,8 +197,22 @@ type Fault struct {
 	Body       string
 	// RetryAfter, in seconds, is sent as the Retry-After header.
 	RetryAfter int
-	// Disconnect closes the connection without a reply: a transport error.
+	// Header holds headers added to the reply, such as a Content-Type or
+	// the Location of a redirect (with HTTPStatus 302).
+	Header http.Header
+	// Disconnect drops the connection without a reply: a TCP reset on a
+	// loopback server (ECONNRESET), a closed pipe in memory. The client
+	// sees a transport error.
 	Disconnect bool
+	// CutShort sends the status and headers of the reply, with a
+	// Content-Length of the whole body, then half the body, and closes the
+	// connection: the client's read of the body fails with an unexpected
+	// EOF.
+	CutShort bool
+	// Edit, if set, rewrites the body of the reply the server would send
+	// (a JSON document; after OmitPaging) for the request r: to change a
+	// cursor or a total, repeat or drop rows, or end the JSON early.
+	Edit func(r Request, body []byte) []byte
 	// ExpireToken expires the token the call presents (and every token
 	// issued before it), so the call fails with errcode 42001 and the
 	// next gettoken issues a new token.
@@ -193,13 +233,22 @@ type Request struct {
 	Query  url.Values
 	Header http.Header
 	Body   []byte
+	// Page is the 1-based page the call asks for: Nuoyun's page, or for a
+	// WeCom endpoint the page the server's own cursor points at (the
+	// cursor counts rows, so Page assumes the page size — PageSize, or
+	// the limit of get_user_all_livingid — has not changed since the
+	// cursor was made). It is 1 for an endpoint that is not paged
+	// (get_living_info), and 0 for gettoken and for a request the server
+	// cannot read.
+	Page int
 }
 
 // Server is a fake of the WeCom and Nuoyun endpoints. Its methods are safe
 // for concurrent use, also while a client is calling it.
 type Server struct {
-	hs *httptest.Server
-	tb testing.TB // nil when started with New
+	hs  *httptest.Server
+	mem *memListener // with Options.InMemory
+	tb  testing.TB   // nil when started with New
 
 	mu       sync.Mutex
 	opts     Options
@@ -269,7 +318,14 @@ func New(opts Options) *Server {
 	} {
 		mux.HandleFunc(ep.Path(), s.handle(ep, h))
 	}
-	s.hs = httptest.NewServer(mux)
+	if opts.InMemory {
+		s.mem = newMemListener()
+		s.hs = &httptest.Server{Listener: s.mem, Config: &http.Server{Handler: mux}}
+		s.hs.Start()
+		s.hs.Client().Transport.(*http.Transport).DialContext = s.mem.dial
+	} else {
+		s.hs = httptest.NewServer(mux)
+	}
 	return s
 }
 
@@ -452,6 +508,7 @@ func (s *Server) handle(ep livestat.Endpoint, h handler) http.HandlerFunc {
 			return
 		}
 		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+		req.Page = s.pageOf(ep, body)
 		s.mu.Lock()
 		s.calls[ep]++
 		s.requests[ep] = append(s.requests[ep], req)
@@ -461,10 +518,13 @@ func (s *Server) handle(ep livestat.Endpoint, h handler) http.HandlerFunc {
 		// call the Server's methods.
 		matched := make([]bool, len(faults))
 		for i, f := range faults {
-			matched[i] = f.Endpoint == ep && (f.When == nil || f.When(req))
+			matched[i] = f.Endpoint == ep && (f.Page == 0 || f.Page == req.Page) && (f.When == nil || f.When(req))
 		}
 		s.mu.Lock()
 		f, faulty := fire(faults, matched)
+		// A fault that has spoiled all its calls is done: drop it, so that
+		// a long run adding faults (a fuzzer) does not slow down.
+		s.faults = slices.DeleteFunc(s.faults, (*fault).done)
 		delay := s.opts.Latency
 		if faulty && f.ExpireToken {
 			s.expireTokens()
@@ -487,15 +547,93 @@ func (s *Server) handle(ep livestat.Endpoint, h handler) http.HandlerFunc {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if faulty && s.writeFault(w, ep, f) {
-			return
+		if faulty {
+			for k, vs := range f.Header {
+				w.Header()[k] = slices.Clone(vs)
+			}
+			if s.writeFault(w, ep, f) {
+				return
+			}
 		}
 		rep := h(r, body)
-		if faulty && f.OmitPaging {
+		if !faulty {
+			writeJSON(w, rep)
+			return
+		}
+		if f.OmitPaging {
 			rep = omitPaging(rep)
 		}
-		writeJSON(w, rep)
+		b, err := json.Marshal(rep)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if f.Edit != nil {
+			b = f.Edit(req, b)
+		}
+		if f.CutShort {
+			cutShort(w, b)
+			return
+		}
+		writeBody(w, b)
 	}
+}
+
+// pageOf returns the page a request body of ep asks for (see Request.Page).
+func (s *Server) pageOf(ep livestat.Endpoint, body []byte) int {
+	switch ep {
+	case livestat.EndpointLivingInfo, livestat.EndpointSchoolLivingInfo:
+		return 1 // one call, one "page"
+	}
+	var req struct {
+		wecomRequest
+		userLivingIDsRequest
+		Page int `json:"page"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return 0
+	}
+	s.mu.Lock()
+	size := s.opts.PageSize
+	s.mu.Unlock()
+	cursor := req.NextCursor
+	switch ep {
+	case livestat.EndpointNuoyunUserDurations:
+		return max(req.Page, 0)
+	case livestat.EndpointWatchStat:
+		cursor = req.NextKey
+	case livestat.EndpointSchoolWatchStat, livestat.EndpointSchoolUnwatchStat:
+	case livestat.EndpointUserLivingIDs:
+		// Its page size is the request's limit.
+		cursor, size = req.Cursor, cmp.Or(req.Limit, maxLivingIDsLimit)
+		if size < 0 || size > maxLivingIDsLimit {
+			return 0
+		}
+	default:
+		return 0
+	}
+	off, ok := decodeCursor(cursor)
+	if !ok {
+		return 0
+	}
+	return off/size + 1
+}
+
+// cutShort sends b's headers and half of b, then drops the connection.
+func cutShort(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b[:len(b)/2])
+	if err := http.NewResponseController(w).Flush(); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler) // closes the connection
 }
 
 // omitPaging returns rep without its paging fields (see Fault.OmitPaging).
@@ -519,6 +657,9 @@ func omitPaging(rep any) any {
 	return m
 }
 
+// done reports whether f can match no more calls.
+func (f *fault) done() bool { return f.Times >= 0 && f.seen >= f.Call+f.Times-1 }
+
 // fire counts a call against the faults it matched and returns the first
 // one that applies to it. Callers hold mu.
 func fire(faults []*fault, matched []bool) (Fault, bool) {
@@ -541,11 +682,12 @@ func fire(faults []*fault, matched []bool) (Fault, bool) {
 func (s *Server) writeFault(w http.ResponseWriter, ep livestat.Endpoint, f Fault) bool {
 	switch {
 	case f.Disconnect:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return true
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // close with RST, not FIN
 			}
+			conn.Close()
+			return true
 		}
 		panic(http.ErrAbortHandler) // closes the connection without a reply
 	case f.HTTPStatus != 0 || f.Body != "":
@@ -635,14 +777,32 @@ func (s *Server) gettoken(r *http.Request, _ []byte) any {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	tok, ttl := s.issue()
+	return gettokenReply{wecomStatus: success(), AccessToken: tok, ExpiresIn: ttl}
+}
+
+// Token returns the access token gettoken hands out now, and its lifetime
+// left: for a client whose tokens come from elsewhere
+// (livestat.WithTokenSource). Like a token from gettoken, it expires after
+// TokenTTL or with ExpireTokens.
+func (s *Server) Token() (token string, expiresIn time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok, ttl := s.issue()
+	return tok, time.Duration(ttl) * time.Second
+}
+
+// issue returns the current token and its seconds left, issuing a new one
+// when there is none or it has expired. Callers hold mu.
+func (s *Server) issue() (string, int64) {
 	now := time.Now()
 	if t := s.tokens[s.current]; s.current != "" && !t.expired && now.Before(t.expires) {
-		return gettokenReply{wecomStatus: success(), AccessToken: s.current, ExpiresIn: max(1, int64(t.expires.Sub(now)/time.Second))}
+		return s.current, max(1, int64(t.expires.Sub(now)/time.Second))
 	}
 	s.issued++
 	s.current = fmt.Sprintf("livestattest-token-%d", s.issued)
 	s.tokens[s.current] = &token{expires: now.Add(s.opts.TokenTTL)}
-	return gettokenReply{wecomStatus: success(), AccessToken: s.current, ExpiresIn: int64(s.opts.TokenTTL / time.Second)}
+	return s.current, int64(s.opts.TokenTTL / time.Second)
 }
 
 // readBody reads a request body of reasonable size.

@@ -70,6 +70,7 @@ func withoutCursor(m map[string]any) map[string]any {
 // The fake's replies have the docs' JSON shape: seeded with the rows of a
 // docs sample, it answers with that very sample (paging fields aside).
 func TestRepliesMatchDocsSamples(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		sample, path string
 		seed         func(t *testing.T, srv *livestattest.Server, sample string)
@@ -107,6 +108,7 @@ func TestRepliesMatchDocsSamples(t *testing.T) {
 // Paging follows each endpoint's protocol, and a client reading through the
 // fake gets every seeded row once, in order, with its kind.
 func TestPagingDeliversEveryRowOnce(t *testing.T) {
+	t.Parallel()
 	viewers := livestattest.GenerateViewers(23, 1)
 	school := livestattest.GenerateSchool(40, 2)
 	for _, pageSize := range []int{1, 5, 23, 100} {
@@ -146,6 +148,7 @@ func pages(rows, size int) int { return max(1, (rows+size-1)/size) }
 // The last page carries a cursor, as WeCom's does: only ending / has_more
 // end the paging.
 func TestLastPageStillCarriesACursor(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{
 		PageSize: 2,
 		Living:   map[string][]livestat.LivingViewer{"L": livestattest.GenerateViewers(3, 1)},
@@ -171,6 +174,7 @@ func TestLastPageStillCarriesACursor(t *testing.T) {
 }
 
 func TestRequestErrors(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{Living: map[string][]livestat.LivingViewer{"L": nil}})
 	tok := token(t, srv)
 	for _, tc := range []struct {
@@ -197,6 +201,7 @@ func TestRequestErrors(t *testing.T) {
 }
 
 func TestWrongSecretIsRefused(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{CorpSecret: "right"})
 	c := srv.Client(livestat.WithWeComApp(srv.CorpID(), "wrong"))
 	_, err := c.Living.GetWatchStat(context.Background(), livestat.WatchStatRequest{LivingID: "L"})
@@ -206,6 +211,7 @@ func TestWrongSecretIsRefused(t *testing.T) {
 }
 
 func TestTokenReuseAndExpiry(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{Living: map[string][]livestat.LivingViewer{"L": livestattest.GenerateViewers(3, 1)}})
 	// gettoken returns the same token while it is valid.
 	a, b := token(t, srv), token(t, srv)
@@ -220,6 +226,7 @@ func TestTokenReuseAndExpiry(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	viewers := livestattest.GenerateViewers(10, 3)
 	for _, tc := range []struct {
@@ -266,6 +273,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestFailAddsAFaultForTheNextCall(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{Living: map[string][]livestat.LivingViewer{"L": nil}})
 	c := srv.Client(livestat.WithoutRetries())
 	ctx := context.Background()
@@ -287,6 +295,7 @@ func TestFailAddsAFaultForTheNextCall(t *testing.T) {
 // Latency holds a reply back until the client gives up; the server does not
 // keep the call open after that.
 func TestDelayEndsWhenTheClientGivesUp(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.New(livestattest.Options{
 		Living: map[string][]livestat.LivingViewer{"L": nil},
 		Faults: []livestattest.Fault{{Endpoint: livestat.EndpointWatchStat, Delay: time.Hour}},
@@ -299,6 +308,7 @@ func TestDelayEndsWhenTheClientGivesUp(t *testing.T) {
 }
 
 func TestReadBack(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.NewServer(t, livestattest.Options{
 		PageSize: 2, School: map[string]livestattest.School{"S": livestattest.GenerateSchool(3, 1)},
 	})
@@ -322,6 +332,7 @@ func TestReadBack(t *testing.T) {
 }
 
 func TestClientWithoutTestingTPanicsOnBadOptions(t *testing.T) {
+	t.Parallel()
 	srv := livestattest.New(livestattest.Options{})
 	defer srv.Close()
 	assert.Panics(t, func() { srv.Client(livestat.WithTimeout(-1)) })
@@ -330,6 +341,7 @@ func TestClientWithoutTestingTPanicsOnBadOptions(t *testing.T) {
 }
 
 func TestGeneratorsAreDeterministicAndConsistent(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, livestattest.GenerateViewers(50, 7), livestattest.GenerateViewers(50, 7))
 	assert.NotEqual(t, livestattest.GenerateViewers(50, 7), livestattest.GenerateViewers(50, 8))
 	a, b := livestattest.GenerateSchool(90, 7), livestattest.GenerateSchool(90, 7)

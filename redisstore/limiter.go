@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -107,27 +108,13 @@ type Limiter struct {
 
 // NewLimiter returns a Limiter on rdb.
 func NewLimiter(rdb redis.UniversalClient, opts LimiterOptions) *Limiter {
-	if opts.Prefix == "" {
-		opts.Prefix = DefaultPrefix
-	}
-	if opts.Key == "" {
-		opts.Key = DefaultLimiterKey
-	}
-	if opts.Requests <= 0 {
-		opts.Requests = DefaultLimiterRequests
-	}
-	if opts.Period <= 0 {
-		opts.Period = DefaultLimiterPeriod
-	}
-	if opts.Replicas <= 0 {
-		opts.Replicas = DefaultLimiterReplicas
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Prefix = cmp.Or(opts.Prefix, DefaultPrefix)
+	opts.Key = cmp.Or(opts.Key, DefaultLimiterKey)
+	opts.Requests = positiveOr(opts.Requests, DefaultLimiterRequests)
+	opts.Period = positiveOr(opts.Period, DefaultLimiterPeriod)
+	opts.Replicas = positiveOr(opts.Replicas, DefaultLimiterReplicas)
+	opts.Timeout = positiveOr(opts.Timeout, DefaultTimeout)
+	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	l := &Limiter{
 		rl:  redis_rate.NewLimiter(rdb),
 		key: opts.Prefix + "limit:" + opts.Key,
@@ -165,7 +152,6 @@ func shareInterval(requests, replicas int, period time.Duration) time.Duration {
 // error that wraps context.DeadlineExceeded, if the wait would outlast
 // ctx's deadline.
 func (l *Limiter) Wait(ctx context.Context) error {
-	var timer *time.Timer
 	paced := false // this call has taken a slot of the share
 	for {
 		if err := ctx.Err(); err != nil {
@@ -223,16 +209,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
 			return fmt.Errorf("redisstore: rate limit wait of %v would pass the deadline: %w", wait, context.DeadlineExceeded)
 		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-			defer timer.Stop()
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := sleep(ctx, wait); err != nil {
+			return err
 		}
 	}
 }
@@ -280,12 +258,5 @@ func (p *pacer) wait(ctx context.Context) error {
 	if !at.After(now) {
 		return nil
 	}
-	timer := time.NewTimer(at.Sub(now))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleep(ctx, at.Sub(now))
 }

@@ -51,6 +51,7 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -162,30 +163,39 @@ return 0`
 // New returns a Store on rdb, which may be a single node, Sentinel or
 // Cluster client.
 func New(rdb redis.UniversalClient, opts Options) *Store {
-	if opts.Prefix == "" {
-		opts.Prefix = DefaultPrefix
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.LockTTL <= 0 {
-		opts.LockTTL = DefaultLockTTL
-	}
-	if opts.LockWait <= 0 {
-		opts.LockWait = 2 * opts.LockTTL
-	}
-	if opts.PollInterval <= 0 {
-		opts.PollInterval = DefaultPollInterval
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Prefix = cmp.Or(opts.Prefix, DefaultPrefix)
+	opts.Timeout = positiveOr(opts.Timeout, DefaultTimeout)
+	opts.LockTTL = positiveOr(opts.LockTTL, DefaultLockTTL)
+	opts.LockWait = positiveOr(opts.LockWait, 2*opts.LockTTL)
+	opts.PollInterval = positiveOr(opts.PollInterval, DefaultPollInterval)
+	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	return &Store{
 		rdb:        rdb,
 		opts:       opts,
 		invalidate: redis.NewScript(invalidateLua),
 		acquire:    redis.NewScript(acquireLua),
 		release:    redis.NewScript(releaseLua),
+	}
+}
+
+// positiveOr returns v, or def when v is zero or negative: the default rule
+// of the numeric options.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// sleep waits for d, or until ctx ends (then ctx.Err()).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -273,7 +283,6 @@ func (s *Store) LockRefresh(ctx context.Context, key string) (unlock func(), err
 	k := s.lockKey(key)
 	val := rand.Text() // identifies this holder
 	deadline := time.Now().Add(s.opts.LockWait)
-	var timer *time.Timer
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -300,16 +309,8 @@ func (s *Store) LockRefresh(ctx context.Context, key string) (unlock func(), err
 		}
 		p := s.opts.PollInterval
 		wait := min(p/2+mrand.N(p/2+1), left)
-		if timer == nil {
-			timer = time.NewTimer(wait)
-			defer timer.Stop()
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 
@@ -59,17 +60,8 @@ func wecomLivingsCmd() *command {
 		},
 		export: func(ctx context.Context, c *livestat.Client, out *output) error {
 			pages := c.Living.UserLivingIDPages(ctx, livestat.UserLivingIDsRequest{UserID: userID, Limit: limit})
-			rows := func(p *livestat.UserLivingIDsPage) ([]livingRow, error) {
-				out := make([]livingRow, len(p.LivingIDs))
-				for i, id := range p.LivingIDs {
-					out[i].LivingID = id
-				}
-				if details {
-					return out, fetchDetails(ctx, c, out)
-				}
-				return out, nil
-			}
-			return streamLivings(out, livingSheet(details), pages, rows)
+			return stream(out, livingSheet(details), livingPages(ctx, c, pages, details),
+				func(rows []livingRow) [][]livingRow { return [][]livingRow{rows} }, nil)
 		},
 	}
 }
@@ -114,61 +106,54 @@ feed:
 	return ctx.Err()
 }
 
-// streamLivings writes the rows of each page as it arrives.
-func streamLivings[P, T any](o *output, s *sheet[T], pages func(yield func(P, error) bool), rows func(P) ([]T, error)) error {
-	return stream(o, s, func(yield func([]T, error) bool) {
+// livingPages turns the pages of livingids into pages of rows, with the
+// details fetched when details is set.
+func livingPages(ctx context.Context, c *livestat.Client, pages iter.Seq2[*livestat.UserLivingIDsPage, error], details bool) iter.Seq2[[]livingRow, error] {
+	return func(yield func([]livingRow, error) bool) {
 		for p, err := range pages {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			rs, err := rows(p)
-			if !yield(rs, err) || err != nil {
+			rows := make([]livingRow, len(p.LivingIDs))
+			for i, id := range p.LivingIDs {
+				rows[i].LivingID = id
+			}
+			if details {
+				err = fetchDetails(ctx, c, rows)
+			}
+			if !yield(rows, err) || err != nil {
 				return
 			}
 		}
-	}, func(rs []T) [][]T { return [][]T{rs} }, nil)
+	}
 }
 
+// The details commands are wecom-* commands (livingCmd) whose one page is
+// the broadcast's details.
 func wecomLivingInfoCmd() *command {
-	var id string
-	return &command{
-		name: "wecom-living-info", args: "--living-id ID", vendor: livestat.VendorWeCom,
-		summary: "a corp living's details (get_living_info): one row",
-		flags:   func(fs *flag.FlagSet) func() error { return livingIDFlag(fs, &id) },
-		export: func(ctx context.Context, c *livestat.Client, out *output) error {
-			return streamLivings(out, livingSheet(true), one(id), func(id string) ([]livingRow, error) {
+	return livingCmd("wecom-living-info", "a corp living's details (get_living_info): one row", livingSheet(true),
+		func(ctx context.Context, c *livestat.Client, id string) iter.Seq2[livingRow, error] {
+			return single(func() (livingRow, error) {
 				info, err := c.Living.GetLivingInfo(ctx, id)
-				if err != nil {
-					return nil, err
-				}
-				return []livingRow{{LivingID: id, LivingInfo: info}}, nil
+				return livingRow{LivingID: id, LivingInfo: info}, err
 			})
-		},
-	}
+		}, func(r livingRow) [][]livingRow { return [][]livingRow{{r}} })
 }
 
 func wecomSchoolLivingInfoCmd() *command {
-	var id string
-	return &command{
-		name: "wecom-school-living-info", args: "--living-id ID", vendor: livestat.VendorWeCom,
-		summary: "a school living's details (school get_living_info) with its living_range: one row",
-		flags:   func(fs *flag.FlagSet) func() error { return livingIDFlag(fs, &id) },
-		export: func(ctx context.Context, c *livestat.Client, out *output) error {
-			return streamLivings(out, schoolLivingSheet(), one(id), func(id string) ([]schoolLivingRow, error) {
+	return livingCmd("wecom-school-living-info", "a school living's details (school get_living_info) with its living_range: one row", schoolLivingSheet(),
+		func(ctx context.Context, c *livestat.Client, id string) iter.Seq2[schoolLivingRow, error] {
+			return single(func() (schoolLivingRow, error) {
 				info, err := c.School.GetLivingInfo(ctx, id)
-				if err != nil {
-					return nil, err
-				}
-				return []schoolLivingRow{{LivingID: id, SchoolLivingInfo: info}}, nil
+				return schoolLivingRow{LivingID: id, SchoolLivingInfo: info}, err
 			})
-		},
-	}
+		}, func(r schoolLivingRow) [][]schoolLivingRow { return [][]schoolLivingRow{{r}} })
 }
 
-// one is a sequence of v alone.
-func one[T any](v T) func(yield func(T, error) bool) {
-	return func(yield func(T, error) bool) { yield(v, nil) }
+// single is the sequence of one call's result: the value, or the error.
+func single[T any](call func() (T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) { yield(call()) }
 }
 
 func livingSheet(details bool) *sheet[livingRow] {

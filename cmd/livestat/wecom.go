@@ -3,62 +3,60 @@ package main
 import (
 	"context"
 	"flag"
+	"iter"
 
 	"github.com/livestat/livestat"
 )
 
-// livingIDFlag registers the required --living-id flag.
-func livingIDFlag(fs *flag.FlagSet, id *string) func() error {
-	fs.StringVar(id, "living-id", "", "`ID` of the broadcast: its livingid (required)")
-	return func() error {
-		if *id == "" {
-			return usagef("missing required flag --living-id")
-		}
-		return nil
-	}
-}
-
+// The wecom-* commands, one per living statistics endpoint: its name, what
+// it lists, its sheet, its pages for a livingid and the row lists of a page
+// in the order they are written.
 func wecomWatchCmd() *command {
-	var id string
-	return &command{
-		name: "wecom-watch", args: "--living-id ID", vendor: livestat.VendorWeCom,
-		summary: "viewers of a corp broadcast: rows of kind user and external_user",
-		flags:   func(fs *flag.FlagSet) func() error { return livingIDFlag(fs, &id) },
-		export: func(ctx context.Context, c *livestat.Client, out *output) error {
-			return stream(out, watchSheet(), c.Living.WatchStatPages(ctx, livestat.WatchStatRequest{LivingID: id}),
-				func(p *livestat.WatchStatPage) [][]livestat.LivingViewer {
-					return [][]livestat.LivingViewer{p.StatInfo.Users, p.StatInfo.ExternalUsers}
-				}, nil)
-		},
-	}
+	return livingCmd("wecom-watch", "viewers of a corp broadcast: rows of kind user and external_user", watchSheet(),
+		func(ctx context.Context, c *livestat.Client, id string) iter.Seq2[*livestat.WatchStatPage, error] {
+			return c.Living.WatchStatPages(ctx, livestat.WatchStatRequest{LivingID: id})
+		}, func(p *livestat.WatchStatPage) [][]livestat.LivingViewer {
+			return [][]livestat.LivingViewer{p.StatInfo.Users, p.StatInfo.ExternalUsers}
+		})
 }
 
 func wecomSchoolWatchCmd() *command {
-	var id string
-	return &command{
-		name: "wecom-school-watch", args: "--living-id ID", vendor: livestat.VendorWeCom,
-		summary: "viewers of a school broadcast: rows of kind student, parent and visitor",
-		flags:   func(fs *flag.FlagSet) func() error { return livingIDFlag(fs, &id) },
-		export: func(ctx context.Context, c *livestat.Client, out *output) error {
-			return stream(out, schoolWatchSheet(), c.School.WatchStatV2Pages(ctx, livestat.SchoolStatRequest{LivingID: id}),
-				func(p *livestat.SchoolWatchStatPage) [][]livestat.SchoolWatcher {
-					return [][]livestat.SchoolWatcher{p.StatInfo.Students, p.StatInfo.Parents, p.StatInfo.Visitors}
-				}, nil)
-		},
-	}
+	return livingCmd("wecom-school-watch", "viewers of a school broadcast: rows of kind student, parent and visitor", schoolWatchSheet(),
+		func(ctx context.Context, c *livestat.Client, id string) iter.Seq2[*livestat.SchoolWatchStatPage, error] {
+			return c.School.WatchStatV2Pages(ctx, livestat.SchoolStatRequest{LivingID: id})
+		}, func(p *livestat.SchoolWatchStatPage) [][]livestat.SchoolWatcher {
+			return [][]livestat.SchoolWatcher{p.StatInfo.Students, p.StatInfo.Parents, p.StatInfo.Visitors}
+		})
 }
 
 func wecomSchoolUnwatchCmd() *command {
+	return livingCmd("wecom-school-unwatch", "students and parents who did not watch a school broadcast: rows of kind student and parent", schoolUnwatchSheet(),
+		func(ctx context.Context, c *livestat.Client, id string) iter.Seq2[*livestat.SchoolUnwatchStatPage, error] {
+			return c.School.UnwatchStatV2Pages(ctx, livestat.SchoolStatRequest{LivingID: id})
+		}, func(p *livestat.SchoolUnwatchStatPage) [][]livestat.SchoolAbsentee {
+			return [][]livestat.SchoolAbsentee{p.StatInfo.Students, p.StatInfo.Parents}
+		})
+}
+
+// livingCmd is a wecom-* command: it streams the pages of the broadcast
+// that the required --living-id names.
+func livingCmd[P, T any](name, summary string, sh *sheet[T],
+	pages func(ctx context.Context, c *livestat.Client, livingID string) iter.Seq2[P, error],
+	lists func(P) [][]T) *command {
 	var id string
 	return &command{
-		name: "wecom-school-unwatch", args: "--living-id ID", vendor: livestat.VendorWeCom,
-		summary: "students and parents who did not watch a school broadcast: rows of kind student and parent",
-		flags:   func(fs *flag.FlagSet) func() error { return livingIDFlag(fs, &id) },
+		name: name, args: "--living-id ID", vendor: livestat.VendorWeCom, summary: summary,
+		flags: func(fs *flag.FlagSet) func() error {
+			fs.StringVar(&id, "living-id", "", "`ID` of the broadcast: its livingid (required)")
+			return func() error {
+				if id == "" {
+					return usagef("missing required flag --living-id")
+				}
+				return nil
+			}
+		},
 		export: func(ctx context.Context, c *livestat.Client, out *output) error {
-			return stream(out, schoolUnwatchSheet(), c.School.UnwatchStatV2Pages(ctx, livestat.SchoolStatRequest{LivingID: id}),
-				func(p *livestat.SchoolUnwatchStatPage) [][]livestat.SchoolAbsentee {
-					return [][]livestat.SchoolAbsentee{p.StatInfo.Students, p.StatInfo.Parents}
-				}, nil)
+			return stream(out, sh, pages(ctx, c, id), lists, nil)
 		},
 	}
 }
