@@ -12,19 +12,26 @@
 //	wecom-watch           --living-id ID   viewers of a corp broadcast (kinds user, external_user)
 //	wecom-school-watch    --living-id ID   viewers of a school broadcast (student, parent, visitor)
 //	wecom-school-unwatch  --living-id ID   students and parents who did not watch (student, parent)
+//	wecom-school-attendance --living-id ID[,ID...] | --user-id USERID [--since TIME]
+//	                      [--min 30m|80%] [--roster FILE]   a row per student, parent, visitor; class summaries
+//	wecom-attendance      --living-id ID[,ID...] | --user-id USERID [--since TIME] [--min 30m|80%]
+//	                                       a row per viewer with share and invitor; summaries
 //	nuoyun-durations      [--user-space-id N] [--update-time-start TIME] [--update-time-end TIME]
 //	                      [--sort asc|desc] [--page-size N]     Nuoyun watch durations (user)
 //	demo                  all of them against a built-in fake server; no credentials, no network
+//	help COMMAND, version
 //
-// Common flags, after the command name: --format jsonl|csv|table (default
-// table when stdout is a terminal, jsonl otherwise), --out FILE, --timeout
+// Common flags, after the command name: --format jsonl|csv|table|xlsx (any
+// case; default from the --out extension, else table when stdout is a
+// terminal, jsonl otherwise), --excel (CSV for Excel), --out FILE, --timeout
 // DURATION (a deadline for the whole command).
 //
 // Environment: WECOM_CORP_ID, WECOM_CORP_SECRET, WECOM_BASE_URL; NUOYUN_BASE_URL,
 // NUOYUN_APP_KEY, NUOYUN_APP_SECRET.
 //
-// Exit status: 0 success; 2 usage error (nothing was sent); 1 any other
-// failure, with one line on stderr naming the endpoint and the error code.
+// Exit status: 0 success; 2 usage error (nothing was sent); 130, 143, 129
+// when SIGINT, SIGTERM or SIGHUP stopped it; 1 any other failure, with one
+// line on stderr naming the endpoint and the error code.
 package main
 
 import (
