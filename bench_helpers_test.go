@@ -307,3 +307,33 @@ func benchNuoyunPages(tb testing.TB, total, size int) *benchPages {
 		},
 	}
 }
+
+// fakeRow is a Nuoyun row as the API sends it, for the benchmark servers.
+type fakeRow struct {
+	RoomID          int64          `json:"room_id"`
+	UserID          int64          `json:"wechat_user_space_id"`
+	Name            string         `json:"wechat_user_name"`
+	Photo           string         `json:"wechat_user_photo"`
+	Stay            int64          `json:"stay_duration"`
+	IP              string         `json:"ip"`
+	ThirdUUID       string         `json:"third_uuid"`
+	ThirdWeChatInfo map[string]any `json:"third_wechat_info"`
+	Live            int64          `json:"live_duration"`
+	Playback        int64          `json:"playback_duration"`
+	ChannelInfo     map[string]any `json:"channel_info"`
+	InvitedID       int64          `json:"invited_wechat_user_space_id"`
+	InvitedName     string         `json:"invited_name"`
+	First           string         `json:"first_visit_time"`
+	Last            string         `json:"last_visit_time"`
+	Device          any            `json:"device"`
+	Area            string         `json:"area"`
+}
+
+func syntheticRow(i int) fakeRow {
+	return fakeRow{
+		RoomID: int64(1000 + i), UserID: int64(i), Name: fmt.Sprintf("user-%d", i),
+		Photo: "https://img.example.test/a.jpg", Stay: int64(i % 5000), IP: "127.0.0.1",
+		ThirdWeChatInfo: map[string]any{}, ChannelInfo: map[string]any{"channel_id": 3128527, "channel_name": "袁", "store_id": ""},
+		First: "2025-09-16 15:06:06", Last: "2025-10-28 11:36:03", Device: "iOS", Area: "河南 郑州",
+	}
+}

@@ -89,49 +89,6 @@ func TestCallerHTTPClientIsNotModified(t *testing.T) {
 	assert.Zero(t, hc.Timeout)
 }
 
-func TestDecodesDocumentedShapes(t *testing.T) {
-	t.Parallel()
-	e := newMockEnv(t)
-	e.script("/cgi-bin/living/get_watch_stat", "next_key", map[string]string{"": fixture(t, "watch_stat_page1.json")})
-	e.script("/cgi-bin/school/living/get_watch_stat_v2", "next_cursor", map[string]string{"": fixture(t, "school_watch_page1.json")})
-	e.script("/cgi-bin/school/living/get_unwatch_stat_v2", "next_cursor", map[string]string{"": fixture(t, "school_unwatch_page1.json")})
-	ctx := context.Background()
-
-	lp, err := e.c.Living.GetWatchStat(ctx, WatchStatRequest{LivingID: "L1"})
-	require.NoError(t, err)
-	assert.True(t, lp.More())
-	assert.Equal(t, "KEY1", lp.NextKey)
-	assert.Equal(t, LivingViewer{Kind: KindUser, UserID: "zhangsan", WatchTime: 30, IsComment: true, IsMic: true, InvitorUserID: "lisi"}, lp.StatInfo.Users[0])
-	ext := lp.StatInfo.ExternalUsers[1]
-	assert.Equal(t, KindExternalUser, ext.Kind)
-	assert.Equal(t, ExternalUserWeCom, ext.Type)
-	assert.Equal(t, "external_userid2", ext.ID())
-	assert.Equal(t, "wmEXT", ext.InvitorExternalUserID)
-	assert.Equal(t, ExternalUserWeChat, lp.StatInfo.ExternalUsers[0].Type)
-
-	sp, err := e.c.School.GetWatchStatV2(ctx, SchoolStatRequest{LivingID: "L1"})
-	require.NoError(t, err)
-	st := sp.StatInfo.Students[0]
-	assert.Equal(t, KindStudent, st.Kind)
-	assert.Equal(t, []int64{10, 11}, st.PartyIDs)
-	assert.Equal(t, 30*time.Second, st.WatchTime.Duration())
-	assert.True(t, st.EnterTime.Time().Equal(time.Date(2020, 4, 9, 12, 5, 4, 0, time.UTC)), st.EnterTime.Time().UTC())
-	assert.True(t, bool(st.IsComment))
-	assert.False(t, bool(sp.StatInfo.Students[1].IsComment))
-	par := sp.StatInfo.Parents[0]
-	assert.Equal(t, KindParent, par.Kind)
-	assert.Equal(t, "zhangsan", par.ID())
-	assert.Equal(t, "zhansan_child", par.StudentUserID)
-	vis := sp.StatInfo.Visitors[1]
-	assert.Equal(t, KindVisitor, vis.Kind)
-	assert.Equal(t, "wx_nickname2", vis.ID())
-
-	up, err := e.c.School.GetUnwatchStatV2(ctx, SchoolStatRequest{LivingID: "L1"})
-	require.NoError(t, err)
-	assert.Equal(t, SchoolAbsentee{Kind: KindStudent, StudentUserID: "lisi_child", PartyIDs: []int64{5}}, up.StatInfo.Students[1])
-	assert.Equal(t, SchoolAbsentee{Kind: KindParent, ParentUserID: "lisi", StudentUserID: "lisi_child", PartyIDs: []int64{5}}, up.StatInfo.Parents[1])
-}
-
 func TestIntBoolDecoding(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]bool{`1`: true, `0`: false, `"1"`: true, `true`: true, `false`: false, `null`: false} {

@@ -5,30 +5,38 @@ import (
 	"fmt"
 	"log"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"time"
 
 	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/livestattest"
 )
 
 func ExampleNuoyunService_UserDurations() {
-	// A stand-in for the Nuoyun gateway, serving one page. In production,
-	// leave out WithNuoyunBaseURL.
-	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"code":200,"msg":"Success","data":{"total":2,"list":[
-			{"room_id":1248039790,"wechat_user_space_id":8756,"wechat_user_name":"CLANNAD","stay_duration":392,
-			 "third_wechat_info":{},"channel_info":{"channel_id":3128527,"channel_name":"袁","store_id":""},
-			 "first_visit_time":"2025-09-16 15:06:06","last_visit_time":"2025-09-16 15:06:06","device":"iOS"},
-			{"room_id":256134450,"wechat_user_space_id":"20401818","wechat_user_name":"自律","stay_duration":11,
-			 "third_wechat_info":{},"channel_info":{},
-			 "first_visit_time":"2025-10-20 14:15:41","last_visit_time":"2025-10-28 16:44:04","device":1}]}}`)
-	}))
+	// livestattest stands in for the Nuoyun gateway, serving two rows of
+	// the docs' sample and checking the signature. In production, leave
+	// out WithNuoyunBaseURL.
+	cst := time.FixedZone("CST", 8*60*60)
+	gateway := livestattest.New(livestattest.Options{
+		NuoyunAppKey: "your-app-key", NuoyunAppSecret: "your-app-secret",
+		Nuoyun: []livestat.UserDuration{{
+			RoomID: 1248039790, WeChatUserSpaceID: 8756, WeChatUserName: "CLANNAD", StayDuration: 392,
+			ChannelInfo:    livestat.ChannelInfo{Present: true, ChannelID: 3128527, ChannelName: "袁"},
+			FirstVisitTime: livestat.ChinaTime{Time: time.Date(2025, 9, 16, 15, 6, 6, 0, cst)},
+			LastVisitTime:  livestat.ChinaTime{Time: time.Date(2025, 9, 16, 15, 6, 6, 0, cst)},
+			Device:         livestattest.NewDevice(livestat.DeviceIOS),
+		}, {
+			RoomID: 256134450, WeChatUserSpaceID: 20401818, WeChatUserName: "自律", StayDuration: 11,
+			FirstVisitTime: livestat.ChinaTime{Time: time.Date(2025, 10, 20, 14, 15, 41, 0, cst)},
+			LastVisitTime:  livestat.ChinaTime{Time: time.Date(2025, 10, 28, 16, 44, 4, 0, cst)},
+			Device:         livestattest.NewDevice(livestat.DeviceAndroid),
+		}},
+	})
 	defer gateway.Close()
 
 	c, err := livestat.NewClient(
-		livestat.WithNuoyunBaseURL(gateway.URL),
-		livestat.WithNuoyunAuth(livestat.NewSignAuthorizer("your-app-key", "your-app-secret")),
+		livestat.WithNuoyunBaseURL(gateway.URL()),
+		livestat.WithNuoyunAuth(livestat.NewSignAuthorizer(gateway.NuoyunAppKey(), gateway.NuoyunAppSecret())),
 	)
 	if err != nil {
 		log.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -157,3 +158,34 @@ func assertNoSecrets(t *testing.T, what, s string) {
 // faultNuoyunSecret is a Nuoyun signing secret: like the WeCom secret and
 // tokens, it must never show.
 const faultNuoyunSecret = "NUOYUN-SECRET-must-never-leak-91c2"
+
+const (
+	nuoyunTestBase = "https://nuoyun.example.test"
+	nuoyunTestURL  = nuoyunTestBase + "/Api/RoomRounds/getAccountUserDurationList/2.0.0"
+)
+
+// newNuoyunClient returns a client wired to a fresh httpmock transport, with
+// quick retries and the client-side rate limit off (tests that need it turn
+// it on again: later options win).
+func newNuoyunClient(t testing.TB, opts ...Option) (*Client, *httpmock.MockTransport) {
+	t.Helper()
+	mt := httpmock.NewMockTransport()
+	base := []Option{
+		WithNuoyunBaseURL(nuoyunTestBase),
+		WithHTTPClient(&http.Client{Transport: mt}),
+		WithRetry(fastRetry()),
+		WithNuoyunRateLimit(0, 0),
+	}
+	c, err := NewClient(append(base, opts...)...)
+	require.NoError(t, err)
+	return c, mt
+}
+
+// deviceOf returns a Device of type t, as if Nuoyun had sent its code.
+func deviceOf(t DeviceType) Device {
+	var d Device
+	if err := d.UnmarshalJSON([]byte(strconv.Itoa(int(t)))); err != nil {
+		panic(err)
+	}
+	return d
+}

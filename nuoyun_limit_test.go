@@ -1,11 +1,7 @@
-package livestat
+package livestat_test
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,30 +9,19 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/jarcoal/httpmock"
+	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/livestattest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// requestClock records the fake-clock time of every request the fake sees.
-func requestClock(f *nuoyunFake) func() []time.Time {
-	var mu sync.Mutex
-	var times []time.Time
-	prev := f.hook
-	f.hook = func(r *http.Request, page int) (*http.Response, error) {
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
-		if prev != nil {
-			return prev(r, page)
-		}
-		return nil, nil
+// arrivals returns when the Nuoyun calls srv received arrived, in order.
+func arrivals(srv *livestattest.Server) []time.Time {
+	var out []time.Time
+	for _, r := range srv.Requests(nuoyunEP) {
+		out = append(out, r.Time)
 	}
-	return func() []time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.SortedFunc(slices.Values(times), time.Time.Compare)
-	}
+	return slices.SortedFunc(slices.Values(out), time.Time.Compare)
 }
 
 // maxInWindow returns the largest number of times within any half-open
@@ -57,28 +42,27 @@ func maxInWindow(times []time.Time, window time.Duration) int {
 func TestNuoyunRateLimitDefault(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, mt := newNuoyunClient(t, WithNuoyunRateLimit(DefaultNuoyunRateLimit, DefaultNuoyunRatePeriod), WithNuoyunWorkers(4))
-		f := serveNuoyun(mt, 40*5) // 40 pages of 5
-		times := requestClock(f)
+		srv, c := numberedNuoyun(t, 40*5, true, // 40 pages of 5
+			livestat.WithNuoyunRateLimit(livestat.DefaultNuoyunRateLimit, livestat.DefaultNuoyunRatePeriod), livestat.WithNuoyunWorkers(4))
 		start := time.Now()
 
 		var wg sync.WaitGroup
 		for range 5 {
 			wg.Go(func() {
 				for range 240 {
-					_, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 5})
+					_, err := c.Nuoyun.GetUserDurations(context.Background(), livestat.UserDurationRequest{Page: 1, PageSize: 5})
 					assert.NoError(t, err)
 				}
 			})
 		}
 		wg.Go(func() {
-			rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 5}))
+			rows, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{PageSize: 5}))
 			assert.NoError(t, err)
 			assert.Len(t, rows, 200)
 		})
 		wg.Wait()
 
-		got := times()
+		got := arrivals(srv)
 		require.Len(t, got, 5*240+40)
 		// Spaced 10.5 ms apart: 953 in any 10 s, which leaves 500 ms for
 		// the delays on the way to the server to differ by, and no more
@@ -96,18 +80,11 @@ func TestNuoyunRateLimitDefault(t *testing.T) {
 func TestNuoyunRateLimitCountsRetries(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, mt := newNuoyunClient(t, WithNuoyunRateLimit(1, time.Second), WithRetry(RetryPolicy{MaxAttempts: 3}))
-		f := serveNuoyun(mt, 10)
-		f.hook = func(*http.Request, int) (*http.Response, error) {
-			if len(f.requested()) < 3 {
-				return httpmock.NewStringResponse(503, "busy"), nil
-			}
-			return nil, nil
-		}
-		times := requestClock(f)
-		_, err := c.Nuoyun.GetUserDurations(context.Background(), UserDurationRequest{Page: 1, PageSize: 10})
+		srv, c := numberedNuoyun(t, 10, true, livestat.WithNuoyunRateLimit(1, time.Second), livestat.WithRetry(livestat.RetryPolicy{MaxAttempts: 3}))
+		srv.Fail(livestattest.Fault{Endpoint: nuoyunEP, HTTPStatus: 503, Times: 2})
+		_, err := c.Nuoyun.GetUserDurations(context.Background(), livestat.UserDurationRequest{Page: 1, PageSize: 10})
 		require.NoError(t, err)
-		got := times()
+		got := arrivals(srv)
 		require.Len(t, got, 3)
 		assert.GreaterOrEqual(t, got[1].Sub(got[0]), time.Second, "no backoff configured: the limiter spaces the retries")
 		assert.GreaterOrEqual(t, got[2].Sub(got[1]), time.Second)
@@ -118,9 +95,8 @@ func TestNuoyunRateLimitCountsRetries(t *testing.T) {
 func TestNuoyunRateLimitHonoursContext(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, mt := newNuoyunClient(t, WithNuoyunRateLimit(1, 10*time.Second))
-		f := serveNuoyun(mt, 10)
-		req := UserDurationRequest{Page: 1, PageSize: 10}
+		srv, c := numberedNuoyun(t, 10, true, livestat.WithNuoyunRateLimit(1, 10*time.Second))
+		req := livestat.UserDurationRequest{Page: 1, PageSize: 10}
 		_, err := c.Nuoyun.GetUserDurations(context.Background(), req)
 		require.NoError(t, err)
 
@@ -139,7 +115,7 @@ func TestNuoyunRateLimitHonoursContext(t *testing.T) {
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, 2*time.Second, time.Since(start))
 
-		assert.Len(t, f.requested(), 1, "neither was sent")
+		assert.Equal(t, 1, srv.Calls(nuoyunEP), "neither was sent")
 
 		// The cancelled wait gave its turn back: the next request goes at
 		// 10.5 s (the period and its margin) after the first.
@@ -158,9 +134,8 @@ func (l *countingLimiter) Wait(ctx context.Context) error { l.waits.Add(1); retu
 func TestNuoyunCustomLimiterReplacesTheBuiltIn(t *testing.T) {
 	t.Parallel()
 	lim := &countingLimiter{}
-	c, mt := newNuoyunClient(t, WithNuoyunRateLimit(1, time.Hour), WithNuoyunLimiter(lim))
-	serveNuoyun(mt, 30)
-	rows, err := Collect(c.Nuoyun.UserDurations(context.Background(), UserDurationRequest{PageSize: 10}))
+	_, c := numberedNuoyun(t, 30, false, livestat.WithNuoyunRateLimit(1, time.Hour), livestat.WithNuoyunLimiter(lim))
+	rows, err := livestat.Collect(c.Nuoyun.UserDurations(context.Background(), livestat.UserDurationRequest{PageSize: 10}))
 	require.NoError(t, err)
 	assert.Len(t, rows, 30, "a 1-per-hour built-in limiter would have blocked: the custom one is used")
 	assert.EqualValues(t, 3, lim.waits.Load(), "every request waits on the custom limiter")
@@ -181,38 +156,22 @@ func TestNuoyunPacingHoldsAtTheServer(t *testing.T) {
 		// Enough arrivals for 60 windows of n+1 consecutive ones.
 		target = n + 60
 	)
-	var mu sync.Mutex
-	var arrivals []time.Time
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := time.Now()
-		mu.Lock()
-		arrivals = append(arrivals, now)
-		k := len(arrivals)
-		mu.Unlock()
-		_, _ = io.Copy(io.Discard, r.Body)
-		if k%5 == 0 {
-			w.WriteHeader(http.StatusServiceUnavailable) // retried, through the limiter
-			return
-		}
-		fmt.Fprintf(w, `{"code":200,"msg":"Success","data":{"total":1000000,"list":[{"room_id":1,"wechat_user_space_id":%d}]}}`, k)
-	}))
-	defer srv.Close()
-	c, err := NewClient(WithNuoyunBaseURL(srv.URL), WithNuoyunRateLimit(n, period), WithNuoyunWorkers(4),
-		WithRetry(RetryPolicy{MaxAttempts: 100, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
-	require.NoError(t, err)
+	// Every fifth call fails with a 503 and is retried, through the
+	// limiter.
+	var calls atomic.Int64
+	srv, c := numberedNuoyun(t, 1000, false, livestat.WithNuoyunRateLimit(n, period), livestat.WithNuoyunWorkers(4),
+		livestat.WithRetry(livestat.RetryPolicy{MaxAttempts: 100, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	srv.Fail(livestattest.Fault{Endpoint: nuoyunEP, HTTPStatus: 503, Times: -1,
+		When: func(livestattest.Request) bool { return calls.Add(1)%5 == 0 }})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(arrivals) >= target
-	}
+	done := func() bool { return srv.Calls(nuoyunEP) >= target }
 	var wg sync.WaitGroup
 	// An iteration with 4 workers and three callers of single pages, all
 	// on the one limiter.
 	wg.Go(func() {
-		for _, err := range c.Nuoyun.UserDurations(ctx, UserDurationRequest{PageSize: 1}) {
+		for _, err := range c.Nuoyun.UserDurations(ctx, livestat.UserDurationRequest{PageSize: 1}) {
 			if err != nil && ctx.Err() == nil {
 				t.Errorf("iteration: %v", err)
 			}
@@ -225,7 +184,7 @@ func TestNuoyunPacingHoldsAtTheServer(t *testing.T) {
 	for range 3 {
 		wg.Go(func() {
 			for page := 1; ctx.Err() == nil; page++ {
-				if _, err := c.Nuoyun.GetUserDurations(ctx, UserDurationRequest{Page: page, PageSize: 1}); err != nil && ctx.Err() == nil {
+				if _, err := c.Nuoyun.GetUserDurations(ctx, livestat.UserDurationRequest{Page: page, PageSize: 1}); err != nil && ctx.Err() == nil {
 					t.Errorf("page %d: %v", page, err)
 				}
 				if done() {
@@ -236,9 +195,7 @@ func TestNuoyunPacingHoldsAtTheServer(t *testing.T) {
 	}
 	wg.Wait()
 
-	mu.Lock()
-	got := slices.SortedFunc(slices.Values(arrivals), time.Time.Compare)
-	mu.Unlock()
+	got := arrivals(srv)
 	require.GreaterOrEqual(t, len(got), target)
 	assert.LessOrEqual(t, maxInWindow(got, period), n, "no sliding %v window of arrivals holds more than %d", period, n)
 	// How close it came: the shortest span of n+1 consecutive arrivals,

@@ -5,10 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // wecomStyle describes one WeCom paged endpoint to the table tests below,
@@ -121,37 +117,3 @@ func chain(st wecomStyle, n, per int) (map[string]string, []string) {
 }
 
 func collectIDs(seq iter.Seq2[string, error]) ([]string, error) { return Collect(seq) }
-
-func TestEmptyLivingIDSendsNothing(t *testing.T) {
-	t.Parallel()
-	e := newMockEnv(t)
-	ctx := context.Background()
-	checks := map[string]error{}
-	_, checks["GetWatchStat"] = e.c.Living.GetWatchStat(ctx, WatchStatRequest{})
-	_, checks["GetWatchStatV2"] = e.c.School.GetWatchStatV2(ctx, SchoolStatRequest{})
-	_, checks["GetUnwatchStatV2"] = e.c.School.GetUnwatchStatV2(ctx, SchoolStatRequest{NextCursor: "x"})
-	_, checks["Viewers"] = Collect(e.c.Living.Viewers(ctx, WatchStatRequest{}))
-	_, checks["Watchers"] = Collect(e.c.School.Watchers(ctx, SchoolStatRequest{}))
-	_, checks["Absentees"] = Collect(e.c.School.Absentees(ctx, SchoolStatRequest{}))
-	for name, err := range checks {
-		var ve *ValidationError
-		assert.ErrorAs(t, err, &ve, name)
-		assert.ErrorIs(t, err, ErrInvalidArgument, name)
-		assert.Contains(t, err.Error(), "LivingID", name)
-	}
-	assert.Zero(t, e.mt.GetTotalCallCount(), "validation happens before any request, gettoken included")
-}
-
-func TestPagesLayerExposesCursors(t *testing.T) {
-	t.Parallel()
-	e := newMockEnv(t)
-	e.script("/cgi-bin/living/get_watch_stat", "next_key", map[string]string{
-		"": fixture(t, "watch_stat_page1.json"), "KEY1": fixture(t, "watch_stat_page2.json"),
-	})
-	var keys []string
-	for p, err := range e.c.Living.WatchStatPages(context.Background(), WatchStatRequest{LivingID: "L1"}) {
-		require.NoError(t, err)
-		keys = append(keys, p.NextKey)
-	}
-	assert.Equal(t, []string{"KEY1", "KEY2"}, keys)
-}

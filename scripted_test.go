@@ -2,6 +2,8 @@ package livestat_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,6 +49,16 @@ func requestedPages(srv *livestattest.Server) []int {
 		out = append(out, r.Page)
 	}
 	return out
+}
+
+// fixture reads testdata/name.
+func fixture(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

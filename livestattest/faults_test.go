@@ -124,3 +124,46 @@ func send(t *testing.T, srv *livestattest.Server, body string) (*http.Response, 
 	require.NoError(t, err)
 	return resp, b
 }
+
+// InFlight and MaxInFlight count the calls being answered; Request.Time
+// says when each arrived, on the bubble's clock for a server in a bubble.
+func TestInFlightAndArrivalTimes(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ep := livestat.EndpointNuoyunUserDurations
+		srv := livestattest.NewServer(t, livestattest.Options{InMemory: true, Nuoyun: livestattest.GenerateDurations(30, 1),
+			Faults: []livestattest.Fault{{Endpoint: ep, Times: -1, Delay: time.Minute,
+				When: func(r livestattest.Request) bool { return r.Page > 1 }}}})
+		c := srv.Client(livestat.WithNuoyunRateLimit(0, 0))
+		start := time.Now()
+		_, err := c.Nuoyun.GetUserDurations(context.Background(), livestat.UserDurationRequest{Page: 1, PageSize: 10})
+		require.NoError(t, err)
+		assert.Zero(t, srv.InFlight(ep))
+		assert.Equal(t, 1, srv.MaxInFlight(ep))
+
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		for page := 2; page <= 3; page++ {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				_, err := c.Nuoyun.GetUserDurations(ctx, livestat.UserDurationRequest{Page: page, PageSize: 10})
+				assert.ErrorIs(t, err, context.Canceled)
+			}()
+		}
+		synctest.Wait()
+		assert.Equal(t, 2, srv.InFlight(ep), "pages 2 and 3 are held")
+		assert.Equal(t, 2, srv.MaxInFlight(ep))
+		cancel()
+		<-done
+		<-done
+		synctest.Wait()
+		assert.Zero(t, srv.InFlight(ep), "the calls the client gave up on have left")
+		assert.Equal(t, 2, srv.MaxInFlight(ep), "the peak stays")
+
+		rs := srv.Requests(ep)
+		require.Len(t, rs, 3)
+		assert.Equal(t, start, rs[0].Time)
+		assert.Equal(t, start, rs[1].Time, "arrived when sent: no time passes in the bubble")
+		assert.Equal(t, start, rs[2].Time)
+	})
+}

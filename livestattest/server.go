@@ -241,6 +241,10 @@ type Request struct {
 	// (get_living_info), and 0 for gettoken and for a request the server
 	// cannot read.
 	Page int
+	// Time is when the call arrived, by the server's clock (the fake clock
+	// of a testing/synctest bubble the server was started in): to check
+	// the spacing of calls, such as a rate limit.
+	Time time.Time
 }
 
 // Server is a fake of the WeCom and Nuoyun endpoints. Its methods are safe
@@ -259,6 +263,8 @@ type Server struct {
 	faults   []*fault
 	calls    map[livestat.Endpoint]int
 	requests map[livestat.Endpoint][]Request
+	inFlight map[livestat.Endpoint]int // calls being answered now
+	peak     map[livestat.Endpoint]int // the most calls answered at once
 	tokens   map[string]*token
 	issued   int
 	current  string // the token gettoken hands out while it is valid
@@ -289,6 +295,8 @@ func New(opts Options) *Server {
 		school:   make(map[string]School),
 		calls:    make(map[livestat.Endpoint]int),
 		requests: make(map[livestat.Endpoint][]Request),
+		inFlight: make(map[livestat.Endpoint]int),
+		peak:     make(map[livestat.Endpoint]int),
 		tokens:   make(map[string]*token),
 	}
 	for id, rows := range opts.Living {
@@ -482,6 +490,24 @@ func (s *Server) Requests(ep livestat.Endpoint) []Request {
 	return slices.Clone(s.requests[ep])
 }
 
+// InFlight returns how many calls of ep the server is answering now: calls
+// that have arrived and whose handler has not returned, such as calls held
+// by a Fault's Delay. A call the client gave up on leaves when the server
+// notices, which may be a moment after the client's call returned.
+func (s *Server) InFlight(ep livestat.Endpoint) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight[ep]
+}
+
+// MaxInFlight returns the most calls of ep the server has answered at
+// once: to check that a client's concurrency stays within its limit.
+func (s *Server) MaxInFlight(ep livestat.Endpoint) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak[ep]
+}
+
 // LastRequest returns the last call ep received; ok is false if none.
 func (s *Server) LastRequest(ep livestat.Endpoint) (r Request, ok bool) {
 	s.mu.Lock()
@@ -502,12 +528,22 @@ type handler func(r *http.Request, body []byte) any
 func (s *Server) handle(ep livestat.Endpoint, h handler) http.HandlerFunc {
 	method := ep.Method()
 	return func(w http.ResponseWriter, r *http.Request) {
+		arrived := time.Now()
+		s.mu.Lock()
+		s.inFlight[ep]++
+		s.peak[ep] = max(s.peak[ep], s.inFlight[ep])
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inFlight[ep]--
+			s.mu.Unlock()
+		}()
 		body, err := readBody(r)
 		if err != nil {
 			http.Error(w, "bad request body", http.StatusBadRequest)
 			return
 		}
-		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+		req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, Time: arrived}
 		req.Page = s.pageOf(ep, body)
 		s.mu.Lock()
 		s.calls[ep]++
