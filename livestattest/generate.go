@@ -108,6 +108,28 @@ func GenerateSchool(students int, seed uint64) School {
 	return sc
 }
 
+// GenerateSchoolLivings returns n school broadcasts of students students
+// each, one a day from 2025-09-01 19:00 CST on, under the livingids
+// prefix+"001", prefix+"002", ... (ids gives them in that order): for a
+// teacher with many lessons, as Options.School and Options.UserLivings
+// take them. Broadcast i is GenerateSchool(students, seed+i) moved i-1
+// days later, so the details the server makes of it start that day.
+func GenerateSchoolLivings(prefix string, n, students int, seed uint64) (ids []string, school map[string]School) {
+	school = make(map[string]School, n)
+	for i := 1; i <= n; i++ {
+		sc := GenerateSchool(students, seed+uint64(i))
+		shift := livestat.UnixTime((i - 1) * 24 * 3600)
+		for j := range sc.Watchers {
+			sc.Watchers[j].EnterTime += shift
+			sc.Watchers[j].LeaveTime += shift
+		}
+		id := fmt.Sprintf("%s%03d", prefix, i)
+		ids = append(ids, id)
+		school[id] = sc
+	}
+	return ids, school
+}
+
 // GenerateDurations returns n rows of Nuoyun viewer durations: distinct
 // viewers (wechat_user_space_id 20400001, ...) spread over three rooms, with
 // stay durations of 10 s to 2 h split into live and playback time, devices

@@ -31,6 +31,7 @@ type livings struct {
 	info       map[string]livestat.LivingInfo
 	schoolInfo map[string]livestat.SchoolLivingInfo
 	users      map[string][]string
+	live       map[string]bool
 }
 
 func newLivings(opts Options) livings {
@@ -38,6 +39,10 @@ func newLivings(opts Options) livings {
 		info:       make(map[string]livestat.LivingInfo, len(opts.LivingInfo)),
 		schoolInfo: make(map[string]livestat.SchoolLivingInfo, len(opts.SchoolLivingInfo)),
 		users:      make(map[string][]string, len(opts.UserLivings)),
+		live:       make(map[string]bool, len(opts.Live)),
+	}
+	for _, id := range opts.Live {
+		l.live[id] = true
 	}
 	for id, info := range opts.LivingInfo {
 		l.info[id] = cloneInfo(info)
@@ -178,9 +183,10 @@ func (s *Server) isSchool(id string) bool {
 // of viewers, comment_num and mic_num those who commented and spoke,
 // living_duration the longest watch time rounded up to the minute (at least
 // 30 minutes), status ended, a start on a day after 2025-09-01 19:00 CST
-// that depends on the livingid, and the anchor UserLivings names. ok is
-// false for a broadcast the server does not know, which the endpoint
-// answers with errcode 40058.
+// that depends on the livingid, and the anchor UserLivings names (for a
+// broadcast of Options.Live: status live, see Options.Live). ok is false
+// for a broadcast the server does not know, which the endpoint answers
+// with errcode 40058.
 func (s *Server) LivingInfo(livingID string) (info livestat.LivingInfo, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -221,6 +227,12 @@ func (s *Server) livingInfoOf(id string) (livestat.LivingInfo, bool) {
 	info.ReserveStart = info.LivingStart
 	info.ReserveLivingDuration = (info.LivingDuration + 1799) / 1800 * 1800
 	info.SubscribeCount = len(viewers) / 2
+	if s.livings.live[id] {
+		info.Status = livestat.LivingLive
+		info.OnlineCount = len(viewers)
+		info.LivingDuration = max(60, longest)
+		return info, true // no replay while on air
+	}
 	if h%2 == 0 {
 		ready := livestat.ReplayReady
 		info.OpenReplay, info.ReplayStatus = true, &ready
@@ -246,8 +258,9 @@ func (s *Server) listed(id string) bool {
 // (ascending; no group_names), living_start the earliest enter_time,
 // living_duration long enough to hold every watcher's watch time and leave
 // time (rounded up to the minute), viewer_num the number of watchers,
-// comment_num those who commented, and the anchor UserLivings names. ok is
-// false for a broadcast the server does not know.
+// comment_num those who commented, and the anchor UserLivings names (for
+// a broadcast of Options.Live, see Options.Live). ok is false for a
+// broadcast the server does not know.
 func (s *Server) SchoolLivingInfo(livingID string) (info livestat.SchoolLivingInfo, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -297,6 +310,10 @@ func (s *Server) schoolLivingInfoOf(id string) (livestat.SchoolLivingInfo, bool)
 	info.LivingStart = livestat.UnixTime(start)
 	info.LivingDuration = livestat.Seconds(max(60, (end-start+59)/60*60))
 	info.LivingRange.PartyIDs = slices.Sorted(maps.Keys(parties))
+	if s.livings.live[id] {
+		info.OnlineCount = len(sc.Watchers)
+		info.LivingDuration = livestat.Seconds(max(60, end-start))
+	}
 	return info, true
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/livestat/livestat"
 	"github.com/livestat/livestat/livestattest"
@@ -153,4 +154,59 @@ func TestUserLivingsListAndAnchors(t *testing.T) {
 	assert.Equal(t, "", rep["next_cursor"])
 	rep = getJSON(t, http.MethodPost, srv.URL()+"/cgi-bin/living/get_user_all_livingid?access_token="+tok, `{"userid":"zhangsan","limit":101}`)
 	assert.EqualValues(t, 40058, rep["errcode"])
+}
+
+// Options.Live: a broadcast still on air has, in its generated details,
+// status live (corp), viewers online (both) and a duration as long as the
+// longest watch; the others have ended.
+func TestLiveBroadcasts(t *testing.T) {
+	viewers := livestattest.GenerateViewers(12, 5)
+	sc := livestattest.GenerateSchool(20, 5)
+	srv := livestattest.NewServer(t, livestattest.Options{
+		Living: map[string][]livestat.LivingViewer{"CL": viewers, "CE": viewers},
+		School: map[string]livestattest.School{"SL": sc, "SE": sc},
+		Live:   []string{"CL", "SL"},
+	})
+	c := srv.Client()
+	live, err := c.Living.GetLivingInfo(t.Context(), "CL")
+	require.NoError(t, err)
+	assert.Equal(t, livestat.LivingLive, live.Status)
+	assert.Equal(t, 12, live.OnlineCount)
+	var longest livestat.Seconds
+	for _, v := range viewers {
+		longest = max(longest, v.WatchTime)
+	}
+	assert.Equal(t, longest, live.LivingDuration)
+	ended, err := c.Living.GetLivingInfo(t.Context(), "CE")
+	require.NoError(t, err)
+	assert.Equal(t, livestat.LivingEnded, ended.Status)
+	assert.Zero(t, ended.OnlineCount)
+
+	slive, err := c.School.GetLivingInfo(t.Context(), "SL")
+	require.NoError(t, err)
+	assert.Equal(t, len(sc.Watchers), slive.OnlineCount)
+	sended, err := c.School.GetLivingInfo(t.Context(), "SE")
+	require.NoError(t, err)
+	assert.Zero(t, sended.OnlineCount)
+	assert.GreaterOrEqual(t, sended.LivingDuration, slive.LivingDuration)
+}
+
+// GenerateSchoolLivings: a lesson a day, in ID order, each the generated
+// school of its seed moved by its day; the server's details start that day.
+func TestGenerateSchoolLivings(t *testing.T) {
+	ids, school := livestattest.GenerateSchoolLivings("L", 3, 10, 9)
+	assert.Equal(t, []string{"L001", "L002", "L003"}, ids)
+	srv := livestattest.NewServer(t, livestattest.Options{School: school})
+	for i, id := range ids {
+		base := livestattest.GenerateSchool(10, 9+uint64(i+1))
+		require.Len(t, school[id].Watchers, len(base.Watchers))
+		assert.Equal(t, base.Absentees, school[id].Absentees)
+		for j, w := range school[id].Watchers {
+			assert.Equal(t, base.Watchers[j].EnterTime+livestat.UnixTime(i*24*3600), w.EnterTime)
+		}
+		info, ok := srv.SchoolLivingInfo(id)
+		require.True(t, ok)
+		assert.Equal(t, 2025, info.LivingStart.Time().Year())
+		assert.Equal(t, 1+i, info.LivingStart.Time().In(time.FixedZone("CST", 8*3600)).Day())
+	}
 }

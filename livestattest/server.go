@@ -125,6 +125,14 @@ type Options struct {
 	// by userid, in this order; see Server.UserLivings for the broadcasts
 	// added to them.
 	UserLivings map[string][]string
+	// Live lists the broadcasts (corp or school) still on air. Their
+	// generated details say so: a corp broadcast has status 1
+	// (livestat.LivingLive) and, like a school one, online_count the
+	// number of its viewers, and living_duration the time since it
+	// started as far as its viewers show (the longest watch time, at
+	// least a minute). Details supplied in LivingInfo or SchoolLivingInfo
+	// are served as given.
+	Live []string
 
 	// Nuoyun holds the rows of getAccountUserDurationList. The endpoint
 	// filters them by update time with LastVisitTime (the rows carry no
@@ -300,7 +308,7 @@ func New(opts Options) *Server {
 	s.nuoyun = slices.Clone(opts.Nuoyun)
 	s.livings = newLivings(opts)
 	s.opts.Living, s.opts.School, s.opts.Nuoyun, s.opts.Faults = nil, nil, nil, nil
-	s.opts.LivingInfo, s.opts.SchoolLivingInfo, s.opts.UserLivings = nil, nil, nil
+	s.opts.LivingInfo, s.opts.SchoolLivingInfo, s.opts.UserLivings, s.opts.Live = nil, nil, nil, nil
 	for _, f := range opts.Faults {
 		s.addFault(f)
 	}

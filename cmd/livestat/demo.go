@@ -33,6 +33,9 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 		fmt.Fprint(sio.stdout, demoUsage())
 		return exitOK
 	}
+	if err != nil {
+		err = flagError(err)
+	}
 	if err == nil && fs.NArg() > 0 {
 		err = usagef("unexpected argument %q", fs.Arg(0))
 	}
@@ -84,7 +87,7 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 		if sio.stderrTTY {
 			prog = &progress{w: sio.stderr, name: cmd.name}
 		}
-		out := newOutput(sio.stdout, formatTable, prog)
+		out := newOutput(sio.stdout, outputOptions{format: formatTable, name: cmd.name}, prog)
 		err := cmd.export(ctx, c, out)
 		if err == nil {
 			err = out.close()
@@ -98,6 +101,7 @@ func runDemo(ctx context.Context, args []string, sio stdio) int {
 	fmt.Fprint(sio.stdout, `
 To export your own data, set credentials and name a broadcast:
   WECOM_CORP_ID=ww... WECOM_CORP_SECRET=... livestat wecom-school-watch --living-id <livingid> --format csv --out watched.csv
+  WECOM_CORP_ID=ww... WECOM_CORP_SECRET=... livestat wecom-school-attendance --user-id <teacher> --since 2026-09-01 --min 80% --out attendance.xlsx
   NUOYUN_APP_KEY=... NUOYUN_APP_SECRET=... livestat nuoyun-durations --user-space-id <id> --update-time-start <unix>
 `)
 	return exitOK
@@ -112,6 +116,8 @@ func demoSteps() [][]string {
 		{"wecom-watch", "--living-id", demoCorpLiving},
 		{"wecom-school-watch", "--living-id", demoSchoolLiving},
 		{"wecom-school-unwatch", "--living-id", demoSchoolLiving},
+		{"wecom-school-attendance", "--living-id", demoSchoolLiving, "--min", "50%"},
+		{"wecom-attendance", "--user-id", demoAnchor, "--min", "10m"},
 		{"nuoyun-durations", "--user-space-id", demoUserSpaceID, "--sort", "desc", "--page-size", fmt.Sprint(demoPageSize)},
 	}
 }
@@ -121,8 +127,9 @@ func demoUsage() string {
   livestat demo [--timeout DURATION]
 
 Runs wecom-livings, wecom-living-info, wecom-school-living-info, wecom-watch,
-wecom-school-watch, wecom-school-unwatch and nuoyun-durations against a fake
-server inside this program, with sample data, and prints tables.
+wecom-school-watch, wecom-school-unwatch, wecom-school-attendance,
+wecom-attendance and nuoyun-durations against a fake server inside this
+program, with sample data, and prints tables.
 It needs no credentials and sends nothing over the network.
 `
 }

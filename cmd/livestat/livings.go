@@ -165,6 +165,7 @@ func livingSheet(details bool) *sheet[livingRow] {
 		return s
 	}
 	s.fields = append(s.fields, livingInfoFields...)
+	s.types = livingTimes
 	info := func(f func(*livestat.LivingInfo) string) func(*livingRow) string {
 		return func(r *livingRow) string {
 			if r.LivingInfo == nil {
@@ -190,9 +191,13 @@ func livingSheet(details bool) *sheet[livingRow] {
 	return s
 }
 
+// livingTimes are the time fields of a living's details.
+var livingTimes = map[string]fieldType{"living_start": unixTimeField, "reserve_start": unixTimeField}
+
 func schoolLivingSheet() *sheet[schoolLivingRow] {
 	type row = schoolLivingRow
 	return &sheet[row]{
+		types: livingTimes,
 		fields: []string{
 			"livingid", "theme", "living_start", "living_duration", "anchor_userid",
 			"living_range_partyids", "living_range_group_names",

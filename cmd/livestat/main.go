@@ -12,19 +12,26 @@
 //	wecom-watch           --living-id ID   viewers of a corp broadcast (kinds user, external_user)
 //	wecom-school-watch    --living-id ID   viewers of a school broadcast (student, parent, visitor)
 //	wecom-school-unwatch  --living-id ID   students and parents who did not watch (student, parent)
-//	nuoyun-durations      [--user-space-id N] [--update-time-start UNIX] [--update-time-end UNIX]
+//	wecom-school-attendance --living-id ID[,ID...] | --user-id USERID [--since TIME]
+//	                      [--min 30m|80%] [--roster FILE]   a row per student, parent, visitor; class summaries
+//	wecom-attendance      --living-id ID[,ID...] | --user-id USERID [--since TIME] [--min 30m|80%]
+//	                                       a row per viewer with share and invitor; summaries
+//	nuoyun-durations      [--user-space-id N] [--update-time-start TIME] [--update-time-end TIME]
 //	                      [--sort asc|desc] [--page-size N]     Nuoyun watch durations (user)
 //	demo                  all of them against a built-in fake server; no credentials, no network
+//	help COMMAND, version
 //
-// Common flags, after the command name: --format jsonl|csv|table (default
-// table when stdout is a terminal, jsonl otherwise), --out FILE, --timeout
+// Common flags, after the command name: --format jsonl|csv|table|xlsx (any
+// case; default from the --out extension, else table when stdout is a
+// terminal, jsonl otherwise), --excel (CSV for Excel), --out FILE, --timeout
 // DURATION (a deadline for the whole command).
 //
 // Environment: WECOM_CORP_ID, WECOM_CORP_SECRET, WECOM_BASE_URL; NUOYUN_BASE_URL,
 // NUOYUN_APP_KEY, NUOYUN_APP_SECRET.
 //
-// Exit status: 0 success; 2 usage error (nothing was sent); 1 any other
-// failure, with one line on stderr naming the endpoint and the error code.
+// Exit status: 0 success; 2 usage error (nothing was sent); 130, 143, 129
+// when SIGINT, SIGTERM or SIGHUP stopped it; 1 any other failure, with one
+// line on stderr naming the endpoint and the error code.
 package main
 
 import (
@@ -35,6 +42,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -45,7 +53,11 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// One context per signal, so that the exit status can tell which one
+	// ended the command.
+	intCtx, stopInt := signal.NotifyContext(context.Background(), os.Interrupt)
+	termCtx, stopTerm := signal.NotifyContext(intCtx, syscall.SIGTERM)
+	ctx, stopHup := signal.NotifyContext(termCtx, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], stdio{
 		stdout:    os.Stdout,
 		stderr:    os.Stderr,
@@ -53,7 +65,19 @@ func main() {
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	})
-	stop()
+	if code != exitOK {
+		switch {
+		case intCtx.Err() != nil:
+			code = exitSignal + int(syscall.SIGINT)
+		case termCtx.Err() != nil:
+			code = exitSignal + int(syscall.SIGTERM)
+		case ctx.Err() != nil:
+			code = exitSignal + int(syscall.SIGHUP)
+		}
+	}
+	stopHup()
+	stopTerm()
+	stopInt()
 	os.Exit(code)
 }
 
@@ -69,6 +93,9 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	// exitSignal plus the signal's number when SIGINT (130), SIGTERM (143)
+	// or SIGHUP (129) stopped the command, as shells report it.
+	exitSignal = 128
 )
 
 // command is one subcommand. flags registers its own flags on fs and
@@ -86,7 +113,8 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		wecomLivingsCmd(), wecomLivingInfoCmd(), wecomSchoolLivingInfoCmd(),
-		wecomWatchCmd(), wecomSchoolWatchCmd(), wecomSchoolUnwatchCmd(), nuoyunDurationsCmd(),
+		wecomWatchCmd(), wecomSchoolWatchCmd(), wecomSchoolUnwatchCmd(),
+		wecomSchoolAttendanceCmd(), wecomAttendanceCmd(), nuoyunDurationsCmd(),
 	}
 }
 
@@ -115,8 +143,13 @@ func run(ctx context.Context, args []string, sio stdio) int {
 	}
 	name := args[0]
 	switch name {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprint(sio.stdout, mainUsage())
+		return exitOK
+	case "help":
+		return runHelp(args[1:], sio)
+	case "version", "-version", "--version":
+		fmt.Fprintf(sio.stdout, "livestat %s (%s %s/%s)\n", livestat.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	case "demo":
 		return runDemo(ctx, args[1:], sio)
@@ -132,15 +165,14 @@ func run(ctx context.Context, args []string, sio stdio) int {
 		return exitUsage
 	}
 
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var co commonFlags
-	co.register(fs)
-	check := cmd.flags(fs)
+	fs, co, check := cmd.flagSet()
 	err := fs.Parse(args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(sio.stdout, commandUsage(cmd, fs))
 		return exitOK
+	}
+	if err != nil {
+		err = flagError(err)
 	}
 	if err == nil && fs.NArg() > 0 {
 		err = usagef("unexpected argument %q", fs.Arg(0))
@@ -163,27 +195,85 @@ func run(ctx context.Context, args []string, sio stdio) int {
 		fmt.Fprint(sio.stderr, commandUsage(cmd, fs))
 		return exitUsage
 	}
-	return export(ctx, cmd, c, co, sio)
+	return export(ctx, cmd, c, *co, sio)
+}
+
+// flagSet is the command's flags, the common ones included, and the check
+// of their values.
+func (cmd *command) flagSet() (*flag.FlagSet, *commonFlags, func() error) {
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	co := new(commonFlags)
+	co.register(fs)
+	return fs, co, cmd.flags(fs)
+}
+
+// runHelp is livestat help [COMMAND].
+func runHelp(args []string, sio stdio) int {
+	if len(args) == 0 {
+		fmt.Fprint(sio.stdout, mainUsage())
+		return exitOK
+	}
+	switch args[0] {
+	case "demo":
+		fmt.Fprint(sio.stdout, demoUsage())
+		return exitOK
+	case "version":
+		fmt.Fprint(sio.stdout, "Usage:\n  livestat version\n\nPrints the version of livestat.\n")
+		return exitOK
+	case "help":
+		fmt.Fprint(sio.stdout, mainUsage())
+		return exitOK
+	}
+	cmd := findCommand(args[0])
+	if cmd == nil {
+		fmt.Fprintf(sio.stderr, "livestat help: unknown command %q\n\n%s", args[0], mainUsage())
+		return exitUsage
+	}
+	fs, _, _ := cmd.flagSet()
+	fmt.Fprint(sio.stdout, commandUsage(cmd, fs))
+	return exitOK
 }
 
 // commonFlags are the flags every export command has.
 type commonFlags struct {
 	format  string
+	excel   bool
 	out     string
 	timeout time.Duration
 }
 
 func (co *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&co.format, "format", "", "`FORMAT`: jsonl, csv or table (default: table when stdout is a terminal, jsonl otherwise)")
+	fs.StringVar(&co.format, "format", "", "`FORMAT`: jsonl, csv, table or xlsx, in any case (default: from the --out extension .jsonl/.json, .csv, .txt or .xlsx; else table when stdout is a terminal, jsonl otherwise)")
+	fs.BoolVar(&co.excel, "excel", false, "CSV for Excel: a UTF-8 BOM, and values that start with = + - @ made text with a leading ' (implies --format csv)")
 	fs.StringVar(&co.out, "out", "", "write to `FILE` instead of stdout; a regular file is replaced only when the export is complete (a FIFO, a device or /dev/stdout is written as rows arrive)")
 	fs.DurationVar(&co.timeout, "timeout", 0, "a deadline for the whole command: a Go `DURATION` such as 30s or 5m (default: none)")
 }
 
+// check checks the values and settles the format where the flags tell
+// it: --format, else the --out extension, else csv for --excel. An
+// unsettled format is chosen by export, from where stdout goes.
 func (co *commonFlags) check() error {
-	switch co.format {
-	case "", formatJSONL, formatCSV, formatTable:
-	default:
-		return usagef("--format must be jsonl, csv or table, not %q", co.format)
+	if co.format != "" {
+		f := formatOf(co.format)
+		if f == "" {
+			return usagef("--format must be jsonl, csv, table or xlsx, not %q", co.format)
+		}
+		co.format = f
+	} else if co.out != "" {
+		co.format = formatFromExt(co.out)
+	}
+	if co.excel {
+		switch co.format {
+		case "":
+			co.format = formatCSV
+		case formatCSV:
+		default:
+			return usagef("--excel is for --format csv, not %s", co.format)
+		}
+	}
+	if co.format == formatXLSX && co.out == "" {
+		return usagef("--format xlsx needs --out FILE (a workbook is a file, not a stream of rows)")
 	}
 	if co.timeout < 0 {
 		return usagef("--timeout must not be negative")
@@ -193,6 +283,7 @@ func (co *commonFlags) check() error {
 
 // export runs cmd and writes its rows where co says.
 func export(ctx context.Context, cmd *command, c *livestat.Client, co commonFlags, sio stdio) int {
+	start := time.Now()
 	if co.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, co.timeout)
@@ -211,7 +302,7 @@ func export(ctx context.Context, cmd *command, c *livestat.Client, co commonFlag
 	if co.out != "" {
 		// Before anything is sent, so that a mistake costs no download.
 		var err error
-		if file, err = openOut(ctx, co.out); err != nil {
+		if file, err = openOut(ctx, co.out, start); err != nil {
 			fmt.Fprintln(sio.stderr, failureLine(cmd.name, err, co, 0, false))
 			return exitFailure
 		}
@@ -222,7 +313,7 @@ func export(ctx context.Context, cmd *command, c *livestat.Client, co commonFlag
 	if sio.stderrTTY {
 		prog = &progress{w: sio.stderr, name: cmd.name}
 	}
-	out := newOutput(dst, format, prog)
+	out := newOutput(dst, outputOptions{format: format, excel: co.excel, name: cmd.name}, prog)
 
 	err := cmd.export(ctx, c, out)
 	if err == nil {
@@ -240,6 +331,13 @@ func export(ctx context.Context, cmd *command, c *livestat.Client, co commonFlag
 			return exitUsage
 		}
 		return exitFailure
+	}
+	if file != nil && sio.stderrTTY {
+		noun := "rows"
+		if out.rows == 1 {
+			noun = "row"
+		}
+		fmt.Fprintf(sio.stderr, "%d %s written to %s\n", out.rows, noun, co.out)
 	}
 	return exitOK
 }
@@ -353,13 +451,18 @@ Commands:
 	}
 	fmt.Fprintf(&b, "  %-24s %s\n", "demo", "run every command against a built-in fake server with sample data (no credentials, no network)")
 	b.WriteString(commonHelp)
-	b.WriteString("\nRun 'livestat <command> -h' for the flags of a command.\n")
+	b.WriteString("\nRun 'livestat help <command>' or 'livestat <command> --help' for the flags of a command;\n'livestat version' for the version.\n")
 	return b.String()
 }
 
 const commonHelp = `
 Common flags (after the command name):
-  --format jsonl|csv|table   default: table when stdout is a terminal, jsonl otherwise
+  --format jsonl|csv|table|xlsx
+                             in any case; default: from the --out extension (.jsonl
+                             .json .csv .txt .xlsx), else table when stdout is a
+                             terminal, jsonl otherwise; xlsx needs --out
+  --excel                    CSV for Excel: a UTF-8 BOM, and values that start with
+                             = + - @ made text (a leading ')
   --out FILE                 write to FILE; a regular file is replaced only when the
                              export is complete (a FIFO, a device or /dev/stdout is
                              written as rows arrive)
@@ -371,12 +474,13 @@ Environment:
   NUOYUN_APP_KEY, NUOYUN_APP_SECRET  the Nuoyun app key and secret (nuoyun-durations)
   NUOYUN_BASE_URL                    default https://gateway.nuoyunapi.com
 
-Exit status: 0 success; 2 usage error (nothing was sent); 1 any other failure.
+Exit status: 0 success; 2 usage error (nothing was sent); 1 any other failure;
+130, 143 or 129 when SIGINT, SIGTERM or SIGHUP stopped it (--out FILE untouched).
 `
 
 func commandUsage(cmd *command, fs *flag.FlagSet) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage:\n  livestat %s %s [--format jsonl|csv|table] [--out FILE] [--timeout DURATION]\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+	fmt.Fprintf(&b, "Usage:\n  livestat %s %s [--format jsonl|csv|table|xlsx] [--excel] [--out FILE] [--timeout DURATION]\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
 	var lines []string
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)

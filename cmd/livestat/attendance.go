@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/attendance"
+)
+
+// attendanceFlags are the flags of the two attendance commands.
+type attendanceFlags struct {
+	livingIDs string
+	userID    string
+	since     int64
+	min       attendance.Threshold
+	roster    string
+	opts      attendance.Options
+}
+
+func (a *attendanceFlags) register(fs *flag.FlagSet, school bool) func() error {
+	fs.StringVar(&a.livingIDs, "living-id", "", "the broadcasts: `ID[,ID...]`, their livingids")
+	fs.StringVar(&a.userID, "user-id", "", "instead of --living-id, every broadcast of this `USERID` (the anchor, a school's teacher)")
+	timeVar(fs, &a.since, "since", false, "with --user-id, only broadcasts that started at this `TIME` or later: a date (2026-09-01), a local time, RFC 3339 or Unix seconds")
+	fs.TextVar(&a.min, "min", attendance.Threshold{}, "what counts as attended: a `DURATION` (30m) or a share of the broadcast (80%) (default: any watch time)")
+	if school {
+		fs.StringVar(&a.roster, "roster", "", "a CSV `FILE` of the people the broadcasts were for (columns userid, name, class, kind): those on neither WeCom list are reported as unknown")
+	}
+	return func() error {
+		switch {
+		case a.livingIDs != "" && a.userID != "":
+			return usagef("give --living-id or --user-id, not both")
+		case a.livingIDs == "" && a.userID == "":
+			return usagef("missing required flag --living-id (or --user-id)")
+		case a.since != 0 && a.userID == "":
+			return usagef("--since goes with --user-id")
+		}
+		if a.livingIDs != "" && len(a.ids()) == 0 {
+			return usagef("--living-id names no broadcast")
+		}
+		a.opts.Threshold = a.min
+		if a.roster != "" {
+			f, err := os.Open(a.roster)
+			if err != nil {
+				return usagef("--roster: %s", strings.TrimPrefix(err.Error(), "open "))
+			}
+			defer f.Close()
+			r, err := attendance.ReadRosterCSV(f)
+			if err != nil {
+				return usagef("--roster %s: %v", a.roster, err)
+			}
+			a.opts.Roster = r
+		}
+		return nil
+	}
+}
+
+// ids are the livingids of --living-id, each once, in the order given.
+func (a *attendanceFlags) ids() []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, id := range strings.Split(a.livingIDs, ",") {
+		if id = strings.TrimSpace(id); id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// livings lists the broadcasts: --living-id, or --user-id's since --since.
+func (a *attendanceFlags) livings(ctx context.Context, c *livestat.Client, out *output,
+	list func(context.Context, *livestat.Client, string, time.Time, attendance.Options) ([]string, error)) ([]string, error) {
+	if a.userID == "" {
+		return a.ids(), nil
+	}
+	var since time.Time
+	if a.since != 0 {
+		since = time.Unix(a.since, 0)
+	}
+	opts := a.opts
+	opts.Progress = out.prog.counter("broadcasts listed")
+	ids, err := list(ctx, c, a.userID, since, opts)
+	out.prog.clear()
+	return ids, err
+}
+
+func wecomSchoolAttendanceCmd() *command {
+	var a attendanceFlags
+	return &command{
+		name: "wecom-school-attendance", args: "--living-id ID[,ID...] | --user-id USERID [--since TIME]  [--min 30m|80%] [--roster FILE]", vendor: livestat.VendorWeCom,
+		summary: "attendance of school broadcasts: a row per student, parent and visitor (status attended, partial, absent or unknown; watch time; share of the broadcast), then summaries per class, per kind and overall",
+		flags:   func(fs *flag.FlagSet) func() error { return a.register(fs, true) },
+		export: func(ctx context.Context, c *livestat.Client, out *output) error {
+			ids, err := a.livings(ctx, c, out, attendance.SchoolLivingIDs)
+			if err != nil {
+				return err
+			}
+			opts := a.opts
+			opts.Progress = out.prog.counter("broadcasts")
+			reports, err := attendance.Schools(ctx, c, ids, opts)
+			out.prog.clear()
+			if err != nil {
+				return err
+			}
+			people, sums := schoolPeopleSheet(), summarySheet()
+			out.csvColumns(attendanceFields)
+			var all []attendance.Summary
+			for _, r := range reports {
+				if err := writeSection(out, people, broadcastTitle(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows); err != nil {
+					return err
+				}
+				all = append(all, r.Summaries()...)
+			}
+			return writeSection(out, sums, "Summary", all)
+		},
+	}
+}
+
+func wecomAttendanceCmd() *command {
+	var a attendanceFlags
+	return &command{
+		name: "wecom-attendance", args: "--living-id ID[,ID...] | --user-id USERID [--since TIME]  [--min 30m|80%]", vendor: livestat.VendorWeCom,
+		summary: "attendance of corp broadcasts: a row per viewer (status, watch time, share of the broadcast, invitor), then summaries per kind, per invitor and overall",
+		flags:   func(fs *flag.FlagSet) func() error { return a.register(fs, false) },
+		export: func(ctx context.Context, c *livestat.Client, out *output) error {
+			ids, err := a.livings(ctx, c, out, attendance.CorpLivingIDs)
+			if err != nil {
+				return err
+			}
+			opts := a.opts
+			opts.Progress = out.prog.counter("broadcasts")
+			reports, err := attendance.Corps(ctx, c, ids, opts)
+			out.prog.clear()
+			if err != nil {
+				return err
+			}
+			people, sums := corpPeopleSheet(), summarySheet()
+			out.csvColumns(attendanceFields)
+			var all []attendance.Summary
+			for _, r := range reports {
+				if err := writeSection(out, people, broadcastTitle(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows); err != nil {
+					return err
+				}
+				all = append(all, r.Summaries()...)
+			}
+			return writeSection(out, sums, "Summary", all)
+		},
+	}
+}
+
+// writeSection writes rows as a part of the output of their own: a
+// worksheet, a titled table.
+func writeSection[T any](o *output, s *sheet[T], title string, rows []T) error {
+	if err := s.begin(o, title); err != nil {
+		return err
+	}
+	for i := range rows {
+		if err := s.row(o, &rows[i]); err != nil {
+			return err
+		}
+	}
+	return o.endPage(0)
+}
+
+// broadcastTitle names a broadcast's part of the output.
+func broadcastTitle(theme, id string, incomplete bool) string {
+	t := id
+	if theme != "" {
+		t = theme + " (" + id + ")"
+	}
+	if incomplete {
+		t += " - still on air, not final"
+	}
+	return t
+}
+
+// attendanceFields are the CSV columns of the attendance commands: the
+// person rows' fields, then the summary rows'. One CSV file has one header,
+// so each row leaves the other kind's columns empty, as its JSON line has
+// no such fields.
+var attendanceFields = []string{
+	"livingid", "kind", "student_userid", "parent_userid", "userid", "external_userid", "nickname", "name", "class",
+	"partyids", "status", "watch_time", "share", "enter_time", "leave_time", "invitor_userid", "invitor_external_userid",
+	"partyid", "by", "viewer_kind", "incomplete", "total", "attended", "partial", "absent", "unknown",
+	"attended_rate", "partial_rate", "absent_rate", "unknown_rate",
+}
+
+var attendanceTypes = map[string]fieldType{
+	"enter_time": unixTimeField, "leave_time": unixTimeField, "share": ratioField,
+	"attended_rate": ratioField, "partial_rate": ratioField, "absent_rate": ratioField, "unknown_rate": ratioField,
+}
+
+// percent formats a share for people: 87.5%.
+func percent(f float64) string {
+	s := fmt.Sprintf("%.1f", f*100)
+	return strings.TrimSuffix(s, ".0") + "%"
+}
+
+func schoolPeopleSheet() *sheet[attendance.SchoolRow] {
+	type row = attendance.SchoolRow
+	return &sheet[row]{
+		fields: []string{"livingid", "kind", "student_userid", "parent_userid", "nickname", "name", "class", "partyids", "status", "watch_time", "share", "enter_time", "leave_time"},
+		types:  attendanceTypes,
+		columns: []column[row]{
+			{title: "KIND", width: 7, value: func(r *row) string { return string(r.Kind) }},
+			{title: "ID", width: 16, value: func(r *row) string { return cmpOr(r.ParentUserID, r.StudentUserID, r.Nickname) }},
+			{title: "NAME", width: 10, value: func(r *row) string { return r.Name }},
+			{title: "STUDENT", width: 14, value: func(r *row) string {
+				if r.Kind == livestat.KindParent {
+					return r.StudentUserID
+				}
+				return ""
+			}},
+			{title: "CLASSES", width: 10, value: func(r *row) string { return cmpOr(joinInts(r.PartyIDs, ","), r.Class) }},
+			{title: "STATUS", width: 8, value: func(r *row) string { return string(r.Status) }},
+			{title: "WATCHED", width: 8, right: true, value: func(r *row) string { return duration(r.WatchTime) }},
+			{title: "SHARE", width: 6, right: true, value: func(r *row) string { return percent(r.Share) }},
+			{title: "ENTERED", width: 16, value: func(r *row) string { return localTimeOrDash(r.EnterTime) }},
+			{title: "LEFT", width: 16, value: func(r *row) string { return localTimeOrDash(r.LeaveTime) }},
+		},
+	}
+}
+
+func corpPeopleSheet() *sheet[attendance.ViewerRow] {
+	type row = attendance.ViewerRow
+	return &sheet[row]{
+		fields: []string{"livingid", "kind", "userid", "external_userid", "name", "status", "watch_time", "share", "invitor_userid", "invitor_external_userid"},
+		types:  attendanceTypes,
+		columns: []column[row]{
+			{title: "KIND", width: 13, value: func(r *row) string { return string(r.Kind) }},
+			{title: "ID", width: 24, value: func(r *row) string { return cmpOr(r.UserID, r.ExternalUserID) }},
+			{title: "NAME", width: 14, value: func(r *row) string { return r.Name }},
+			{title: "STATUS", width: 8, value: func(r *row) string { return string(r.Status) }},
+			{title: "WATCHED", width: 8, right: true, value: func(r *row) string { return duration(r.WatchTime) }},
+			{title: "SHARE", width: 6, right: true, value: func(r *row) string { return percent(r.Share) }},
+			{title: "INVITED BY", width: 20, value: func(r *row) string { return cmpOr(r.InvitorUserID, r.InvitorExternalUserID) }},
+		},
+	}
+}
+
+func summarySheet() *sheet[attendance.Summary] {
+	type row = attendance.Summary
+	return &sheet[row]{
+		fields: []string{"livingid", "kind", "partyid", "by", "viewer_kind", "invitor_userid", "invitor_external_userid", "incomplete",
+			"total", "attended", "partial", "absent", "unknown", "attended_rate", "partial_rate", "absent_rate", "unknown_rate", "watch_time"},
+		types: attendanceTypes,
+		columns: []column[row]{
+			{title: "LIVINGID", width: 20, value: func(r *row) string { return r.LivingID }},
+			{title: "GROUP", width: 22, value: summaryGroup},
+			{title: "TOTAL", width: 5, right: true, value: func(r *row) string { return fmt.Sprint(r.Total) }},
+			{title: "ATTENDED", width: 8, right: true, value: func(r *row) string { return fmt.Sprint(r.Attended) }},
+			{title: "PARTIAL", width: 7, right: true, value: func(r *row) string { return fmt.Sprint(r.Partial) }},
+			{title: "ABSENT", width: 6, right: true, value: func(r *row) string { return fmt.Sprint(r.Absent) }},
+			{title: "UNKNOWN", width: 7, right: true, value: func(r *row) string { return fmt.Sprint(r.Unknown) }},
+			{title: "ATTENDED%", width: 9, right: true, value: func(r *row) string { return percent(r.AttendedRate) }},
+			{title: "WATCHED", width: 8, right: true, value: func(r *row) string { return duration(r.WatchTime) }},
+		},
+	}
+}
+
+// summaryGroup names the people a summary counts: "class 10 students",
+// "parents", "invited by lisi", "everyone".
+func summaryGroup(s *attendance.Summary) string {
+	who := map[livestat.ViewerKind]string{
+		livestat.KindStudent: "students", livestat.KindParent: "parents", livestat.KindVisitor: "visitors",
+		livestat.KindUser: "members", livestat.KindExternalUser: "external contacts",
+	}[s.ViewerKind]
+	var g string
+	switch {
+	case s.Kind == attendance.KindClass:
+		g = strings.TrimSpace(fmt.Sprintf("class %d %s", s.PartyID, who))
+	case s.By == attendance.ByInvitor:
+		if id := cmpOr(s.InvitorUserID, s.InvitorExternalUserID); id != "" {
+			g = "invited by " + id
+		} else {
+			g = "not invited"
+		}
+	case s.By == attendance.ByKind:
+		g = "all " + who
+	default:
+		g = "everyone"
+	}
+	if s.Incomplete {
+		g += " (not final)"
+	}
+	return g
+}
+
+func localTimeOrDash(t livestat.UnixTime) string {
+	if t == 0 {
+		return "-"
+	}
+	return localTime(t.Time())
+}
+
+// cmpOr is the first of ss that is not empty.
+func cmpOr(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
