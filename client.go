@@ -333,6 +333,15 @@ type pagedReply interface {
 	missingPaging() string
 }
 
+// missingIf is a missingPaging: field when unset (still the value
+// unsetPaging gave it), else "".
+func missingIf(unset bool, field string) string {
+	if unset {
+		return field
+	}
+	return ""
+}
+
 // send performs c with retries and the one token replay, and decodes the
 // reply into a fresh *T per attempt.
 func send[T any](ctx context.Context, cl *Client, c *call) (*T, error) {

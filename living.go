@@ -71,12 +71,7 @@ func (p *WatchStatPage) nextCursor() (string, bool) { return p.NextKey, p.More()
 
 func (p *WatchStatPage) unsetPaging() { p.Ending = noStatus }
 
-func (p *WatchStatPage) missingPaging() string {
-	if p.Ending == noStatus {
-		return "ending"
-	}
-	return ""
-}
+func (p *WatchStatPage) missingPaging() string { return missingIf(p.Ending == noStatus, "ending") }
 
 // WatchStatInfo lists a page's viewers.
 type WatchStatInfo struct {
@@ -227,10 +222,7 @@ const noCursor = "\xff"
 func (p *UserLivingIDsPage) unsetPaging() { p.NextCursor = noCursor }
 
 func (p *UserLivingIDsPage) missingPaging() string {
-	if p.NextCursor == noCursor {
-		return "next_cursor"
-	}
-	return ""
+	return missingIf(p.NextCursor == noCursor, "next_cursor")
 }
 
 // GetUserLivingIDs fetches one page of a member's living IDs (POST
@@ -390,10 +382,7 @@ type livingInfoReply struct {
 func (r *livingInfoReply) unsetPaging() { r.LivingInfo = nil }
 
 func (r *livingInfoReply) missingPaging() string {
-	if r.LivingInfo == nil {
-		return "living_info"
-	}
-	return ""
+	return missingIf(r.LivingInfo == nil, "living_info")
 }
 
 // GetLivingInfo fetches a corp living's details (GET

@@ -120,10 +120,7 @@ func (p *UserDurationPage) More() bool {
 func (p *UserDurationPage) unsetPaging() { p.Data.Total = rowCountAbsent }
 
 func (p *UserDurationPage) missingPaging() string {
-	if p.Data.Total == rowCountAbsent {
-		return "data.total"
-	}
-	return ""
+	return missingIf(p.Data.Total == rowCountAbsent, "data.total")
 }
 
 // LastPage returns the number of the last page, as Total and PageSize tell.

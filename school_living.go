@@ -75,10 +75,7 @@ func (p *SchoolStatPage[Info]) nextCursor() (string, bool) { return p.NextCursor
 func (p *SchoolStatPage[Info]) unsetPaging() { p.HasMore = noStatus }
 
 func (p *SchoolStatPage[Info]) missingPaging() string {
-	if p.HasMore == noStatus {
-		return "has_more"
-	}
-	return ""
+	return missingIf(p.HasMore == noStatus, "has_more")
 }
 
 // SchoolWatchStatPage is one reply of school/living/get_watch_stat_v2.
@@ -258,10 +255,7 @@ type schoolLivingInfoReply struct {
 func (r *schoolLivingInfoReply) unsetPaging() { r.LivingInfo = nil }
 
 func (r *schoolLivingInfoReply) missingPaging() string {
-	if r.LivingInfo == nil {
-		return "living_info"
-	}
-	return ""
+	return missingIf(r.LivingInfo == nil, "living_info")
 }
 
 // GetLivingInfo fetches a school living's details (GET

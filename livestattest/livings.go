@@ -1,6 +1,7 @@
 package livestattest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -392,30 +393,28 @@ const maxLivingIDsLimit = 100
 // at most 100: a limit out of range gets errcode 40058, which the docs
 // leave open). The last page has next_cursor "".
 func (s *Server) userLivingIDs(_ *http.Request, body []byte) any {
+	return servePage(s, body, readUserLivingIDs, func(userID string) ([]string, bool) {
+		return s.userLivings(userID), true
+	}, userLivingIDsPage)
+}
+
+func readUserLivingIDs(body []byte) (listRequest, *wecomStatus) {
 	var req userLivingIDsRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		return &wecomStatus{ErrCode: 47001, ErrMsg: "data format error"}
+		return listRequest{}, &wecomStatus{ErrCode: 47001, ErrMsg: "data format error"}
 	}
 	switch {
 	case req.UserID == "":
-		return &wecomStatus{ErrCode: 40058, ErrMsg: "userid is missing"}
+		return listRequest{}, &wecomStatus{ErrCode: 40058, ErrMsg: "userid is missing"}
 	case req.Limit < 0 || req.Limit > maxLivingIDsLimit:
-		return &wecomStatus{ErrCode: 40058, ErrMsg: fmt.Sprintf("invalid limit %d", req.Limit)}
+		return listRequest{}, &wecomStatus{ErrCode: 40058, ErrMsg: fmt.Sprintf("invalid limit %d", req.Limit)}
 	}
-	limit := req.Limit
-	if limit == 0 {
-		limit = maxLivingIDsLimit
-	}
-	s.mu.Lock()
-	ids := s.userLivings(req.UserID)
-	s.mu.Unlock()
-	off, valid := decodeCursor(req.Cursor)
-	if !valid || off > len(ids) {
-		return &wecomStatus{ErrCode: 40058, ErrMsg: "invalid cursor"}
-	}
-	end := min(off+limit, len(ids))
-	rep := userLivingIDsReply{wecomStatus: success(), LivingIDList: ids[off:end]}
-	if end < len(ids) {
+	return listRequest{key: req.UserID, cursor: req.Cursor, cursorName: "cursor", size: cmp.Or(req.Limit, maxLivingIDsLimit)}, nil
+}
+
+func userLivingIDsPage(ids []string, end, n int) any {
+	rep := userLivingIDsReply{wecomStatus: success(), LivingIDList: ids}
+	if end < n {
 		rep.NextCursor = encodeCursor(end)
 	}
 	return &rep

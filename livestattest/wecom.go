@@ -1,6 +1,7 @@
 package livestattest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -58,52 +59,54 @@ type wireExternalUser struct {
 	InvitorExternalUserID string `json:"invitor_external_userid,omitempty"`
 }
 
-type schoolWatchReply struct {
+// schoolReply is a reply of the school endpoints: their paging and a page
+// of rows in StatInfo (schoolWatchInfo, schoolUnwatchInfo).
+type schoolReply[Info any] struct {
 	wecomStatus
-	HasMore    int    `json:"has_more"`
-	NextCursor string `json:"next_cursor"`
-	StatInfo   struct {
-		Students []wireStudent `json:"students"`
-		Parents  []wireParent  `json:"parents"`
-		Visitors []wireVisitor `json:"visitors"`
-	} `json:"stat_info"`
+	schoolCursor
+	StatInfo Info `json:"stat_info"`
 }
 
+// schoolCursor is the paging of the school endpoints' replies.
+type schoolCursor struct {
+	HasMore    int    `json:"has_more"`
+	NextCursor string `json:"next_cursor"`
+}
+
+type schoolWatchInfo struct {
+	Students []wireStudent `json:"students"`
+	Parents  []wireParent  `json:"parents"`
+	Visitors []wireVisitor `json:"visitors"`
+}
+
+// The watchers of get_watch_stat_v2 are described as in
+// get_unwatch_stat_v2, followed by their watch.
+
 type wireStudent struct {
-	StudentUserID string  `json:"student_userid"`
-	PartyIDs      []int64 `json:"partyids"`
-	WatchTime     int64   `json:"watch_time"`
-	EnterTime     int64   `json:"enter_time"`
-	LeaveTime     int64   `json:"leave_time"`
-	IsComment     int     `json:"is_comment"`
+	wireAbsentStudent
+	wireWatch
 }
 
 type wireParent struct {
-	ParentUserID  string  `json:"parent_userid"`
-	StudentUserID string  `json:"student_userid"`
-	PartyIDs      []int64 `json:"partyids"`
-	WatchTime     int64   `json:"watch_time"`
-	EnterTime     int64   `json:"enter_time"`
-	LeaveTime     int64   `json:"leave_time"`
-	IsComment     int     `json:"is_comment"`
+	wireAbsentParent
+	wireWatch
 }
 
 type wireVisitor struct {
-	Nickname  string `json:"nickname"`
-	WatchTime int64  `json:"watch_time"`
-	EnterTime int64  `json:"enter_time"`
-	LeaveTime int64  `json:"leave_time"`
-	IsComment int    `json:"is_comment"`
+	Nickname string `json:"nickname"`
+	wireWatch
 }
 
-type schoolUnwatchReply struct {
-	wecomStatus
-	HasMore    int    `json:"has_more"`
-	NextCursor string `json:"next_cursor"`
-	StatInfo   struct {
-		Students []wireAbsentStudent `json:"students"`
-		Parents  []wireAbsentParent  `json:"parents"`
-	} `json:"stat_info"`
+type wireWatch struct {
+	WatchTime int64 `json:"watch_time"`
+	EnterTime int64 `json:"enter_time"`
+	LeaveTime int64 `json:"leave_time"`
+	IsComment int   `json:"is_comment"`
+}
+
+type schoolUnwatchInfo struct {
+	Students []wireAbsentStudent `json:"students"`
+	Parents  []wireAbsentParent  `json:"parents"`
 }
 
 type wireAbsentStudent struct {
@@ -160,34 +163,57 @@ type wecomRequest struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// window reads a WeCom request and returns the rows of the page it asks
-// for, the index just past them and the number of rows of the broadcast;
-// or the error reply. lookup runs under s.mu.
-func window[T any](s *Server, body []byte, cursorName string, cursor func(*wecomRequest) string, lookup func(id string) ([]T, bool)) (page []T, end, n int, fail *wecomStatus) {
-	var req wecomRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, 0, 0, &wecomStatus{ErrCode: 47001, ErrMsg: "data format error"}
-	}
-	if req.LivingID == "" {
-		return nil, 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "livingid is missing"}
-	}
-	s.mu.Lock()
-	rows, found := lookup(req.LivingID)
-	size := s.opts.PageSize
-	s.mu.Unlock()
-	if !found {
-		return nil, 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "invalid livingid"}
-	}
-	off, valid := decodeCursor(cursor(&req))
-	if !valid || off > len(rows) {
-		return nil, 0, 0, &wecomStatus{ErrCode: 40058, ErrMsg: "invalid " + cursorName}
-	}
-	end = min(off+size, len(rows))
-	return rows[off:end], end, len(rows), nil
+// listRequest is what a request for a page of a cursor-paged list asks
+// for: the list of key (a livingid or a userid), from cursor on, size rows
+// at most (0: Options.PageSize). cursorName is the request's field for
+// the cursor.
+type listRequest struct {
+	key, cursor, cursorName string
+	size                    int
 }
 
-func nextKey(r *wecomRequest) string    { return r.NextKey }
-func nextCursor(r *wecomRequest) string { return r.NextCursor }
+// statRequest returns the reader of the request of a WeCom stat endpoint,
+// whose cursor is the field cursorName.
+func statRequest(cursorName string) func(body []byte) (listRequest, *wecomStatus) {
+	return func(body []byte) (listRequest, *wecomStatus) {
+		var req wecomRequest
+		if err := json.Unmarshal(body, &req); err != nil {
+			return listRequest{}, &wecomStatus{ErrCode: 47001, ErrMsg: "data format error"}
+		}
+		if req.LivingID == "" {
+			return listRequest{}, &wecomStatus{ErrCode: 40058, ErrMsg: "livingid is missing"}
+		}
+		cursor := req.NextCursor
+		if cursorName == "next_key" {
+			cursor = req.NextKey
+		}
+		return listRequest{key: req.LivingID, cursor: cursor, cursorName: cursorName}, nil
+	}
+}
+
+// servePage serves one page of a cursor-paged list: read reads the
+// request, rows returns the rows of its key (under s.mu; false for a
+// livingid the server does not know) and reply writes the page of rows
+// that ends at row end of n; or the error reply.
+func servePage[T any](s *Server, body []byte, read func([]byte) (listRequest, *wecomStatus), rows func(key string) ([]T, bool), reply func(page []T, end, n int) any) any {
+	req, fail := read(body)
+	if fail != nil {
+		return fail
+	}
+	s.mu.Lock()
+	all, found := rows(req.key)
+	size := cmp.Or(req.size, s.opts.PageSize)
+	s.mu.Unlock()
+	if !found {
+		return &wecomStatus{ErrCode: 40058, ErrMsg: "invalid livingid"}
+	}
+	off, valid := decodeCursor(req.cursor)
+	if !valid || off > len(all) {
+		return &wecomStatus{ErrCode: 40058, ErrMsg: "invalid " + req.cursorName}
+	}
+	end := min(off+size, len(all))
+	return reply(all[off:end], end, len(all))
+}
 
 // pageCursor returns the cursor and the "more" flag of a page that ends at
 // row end of n. Like WeCom, the last page still carries a cursor (that of
@@ -199,14 +225,35 @@ func pageCursor(end, n int) (string, bool) {
 	return encodeCursor(end), end < n
 }
 
+// schoolPaging returns the paging fields of a school page that ends at row
+// end of n.
+func schoolPaging(end, n int) schoolCursor {
+	cursor, more := pageCursor(end, n)
+	return schoolCursor{HasMore: flag(livestat.IntBool(more)), NextCursor: cursor}
+}
+
 func (s *Server) watchStat(_ *http.Request, body []byte) any {
-	rows, end, n, fail := window(s, body, "next_key", nextKey, func(id string) ([]livestat.LivingViewer, bool) {
+	return servePage(s, body, statRequest("next_key"), func(id string) ([]livestat.LivingViewer, bool) {
 		rows, found := s.living[id]
 		return rows, found
-	})
-	if fail != nil {
-		return fail
-	}
+	}, watchStatPage)
+}
+
+func (s *Server) schoolWatchStat(_ *http.Request, body []byte) any {
+	return servePage(s, body, statRequest("next_cursor"), func(id string) ([]livestat.SchoolWatcher, bool) {
+		sc, found := s.school[id]
+		return sc.Watchers, found
+	}, schoolWatchPage)
+}
+
+func (s *Server) schoolUnwatchStat(_ *http.Request, body []byte) any {
+	return servePage(s, body, statRequest("next_cursor"), func(id string) ([]livestat.SchoolAbsentee, bool) {
+		sc, found := s.school[id]
+		return sc.Absentees, found
+	}, schoolUnwatchPage)
+}
+
+func watchStatPage(rows []livestat.LivingViewer, end, n int) any {
 	rep := watchStatReply{wecomStatus: success()}
 	rep.StatInfo.Users = []wireUser{}
 	rep.StatInfo.ExternalUsers = []wireExternalUser{}
@@ -232,48 +279,26 @@ func (s *Server) watchStat(_ *http.Request, body []byte) any {
 	return &rep
 }
 
-func (s *Server) schoolWatchStat(_ *http.Request, body []byte) any {
-	rows, end, n, fail := window(s, body, "next_cursor", nextCursor, func(id string) ([]livestat.SchoolWatcher, bool) {
-		sc, found := s.school[id]
-		return sc.Watchers, found
-	})
-	if fail != nil {
-		return fail
-	}
-	rep := schoolWatchReply{wecomStatus: success()}
-	rep.StatInfo.Students = []wireStudent{}
-	rep.StatInfo.Parents = []wireParent{}
-	rep.StatInfo.Visitors = []wireVisitor{}
+func schoolWatchPage(rows []livestat.SchoolWatcher, end, n int) any {
+	rep := schoolReply[schoolWatchInfo]{wecomStatus: success(), schoolCursor: schoolPaging(end, n)}
+	rep.StatInfo = schoolWatchInfo{Students: []wireStudent{}, Parents: []wireParent{}, Visitors: []wireVisitor{}}
 	for _, w := range rows {
-		wt, et, lt, c := int64(w.WatchTime), int64(w.EnterTime), int64(w.LeaveTime), flag(w.IsComment)
+		watch := wireWatch{WatchTime: int64(w.WatchTime), EnterTime: int64(w.EnterTime), LeaveTime: int64(w.LeaveTime), IsComment: flag(w.IsComment)}
 		switch watcherKind(w) {
 		case livestat.KindVisitor:
-			rep.StatInfo.Visitors = append(rep.StatInfo.Visitors, wireVisitor{Nickname: w.Nickname, WatchTime: wt, EnterTime: et, LeaveTime: lt, IsComment: c})
+			rep.StatInfo.Visitors = append(rep.StatInfo.Visitors, wireVisitor{Nickname: w.Nickname, wireWatch: watch})
 		case livestat.KindParent:
-			rep.StatInfo.Parents = append(rep.StatInfo.Parents, wireParent{ParentUserID: w.ParentUserID, StudentUserID: w.StudentUserID, PartyIDs: parties(w.PartyIDs), WatchTime: wt, EnterTime: et, LeaveTime: lt, IsComment: c})
+			rep.StatInfo.Parents = append(rep.StatInfo.Parents, wireParent{wireAbsentParent{ParentUserID: w.ParentUserID, StudentUserID: w.StudentUserID, PartyIDs: parties(w.PartyIDs)}, watch})
 		default:
-			rep.StatInfo.Students = append(rep.StatInfo.Students, wireStudent{StudentUserID: w.StudentUserID, PartyIDs: parties(w.PartyIDs), WatchTime: wt, EnterTime: et, LeaveTime: lt, IsComment: c})
+			rep.StatInfo.Students = append(rep.StatInfo.Students, wireStudent{wireAbsentStudent{StudentUserID: w.StudentUserID, PartyIDs: parties(w.PartyIDs)}, watch})
 		}
-	}
-	var more bool
-	rep.NextCursor, more = pageCursor(end, n)
-	if more {
-		rep.HasMore = 1
 	}
 	return &rep
 }
 
-func (s *Server) schoolUnwatchStat(_ *http.Request, body []byte) any {
-	rows, end, n, fail := window(s, body, "next_cursor", nextCursor, func(id string) ([]livestat.SchoolAbsentee, bool) {
-		sc, found := s.school[id]
-		return sc.Absentees, found
-	})
-	if fail != nil {
-		return fail
-	}
-	rep := schoolUnwatchReply{wecomStatus: success()}
-	rep.StatInfo.Students = []wireAbsentStudent{}
-	rep.StatInfo.Parents = []wireAbsentParent{}
+func schoolUnwatchPage(rows []livestat.SchoolAbsentee, end, n int) any {
+	rep := schoolReply[schoolUnwatchInfo]{wecomStatus: success(), schoolCursor: schoolPaging(end, n)}
+	rep.StatInfo = schoolUnwatchInfo{Students: []wireAbsentStudent{}, Parents: []wireAbsentParent{}}
 	for _, a := range rows {
 		if absenteeKind(a) == livestat.KindParent {
 			rep.StatInfo.Parents = append(rep.StatInfo.Parents, wireAbsentParent{ParentUserID: a.ParentUserID, StudentUserID: a.StudentUserID, PartyIDs: parties(a.PartyIDs)})
@@ -281,22 +306,14 @@ func (s *Server) schoolUnwatchStat(_ *http.Request, body []byte) any {
 		}
 		rep.StatInfo.Students = append(rep.StatInfo.Students, wireAbsentStudent{StudentUserID: a.StudentUserID, PartyIDs: parties(a.PartyIDs)})
 	}
-	var more bool
-	rep.NextCursor, more = pageCursor(end, n)
-	if more {
-		rep.HasMore = 1
-	}
 	return &rep
 }
 
 func livingKind(v livestat.LivingViewer) livestat.ViewerKind {
-	switch {
-	case v.Kind != "":
-		return v.Kind
-	case v.ExternalUserID != "":
+	if v.Kind == "" && v.ExternalUserID != "" {
 		return livestat.KindExternalUser
 	}
-	return livestat.KindUser
+	return cmp.Or(v.Kind, livestat.KindUser)
 }
 
 func watcherKind(w livestat.SchoolWatcher) livestat.ViewerKind {
@@ -311,14 +328,10 @@ func watcherKind(w livestat.SchoolWatcher) livestat.ViewerKind {
 	return livestat.KindStudent
 }
 
+// absenteeKind reads an absentee as a watcher without a nickname, who is
+// never a visitor.
 func absenteeKind(a livestat.SchoolAbsentee) livestat.ViewerKind {
-	switch {
-	case a.Kind != "":
-		return a.Kind
-	case a.ParentUserID != "":
-		return livestat.KindParent
-	}
-	return livestat.KindStudent
+	return watcherKind(livestat.SchoolWatcher{Kind: a.Kind, StudentUserID: a.StudentUserID, ParentUserID: a.ParentUserID})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -96,29 +96,10 @@ func wecomSchoolAttendanceCmd() *command {
 		name: "wecom-school-attendance", args: "--living-id ID[,ID...] | --user-id USERID [--since TIME]  [--min 30m|80%] [--roster FILE]", vendor: livestat.VendorWeCom,
 		summary: "attendance of school broadcasts: a row per student, parent and visitor (status attended, partial, absent or unknown; watch time; share of the broadcast), then summaries per class, per kind and overall",
 		flags:   func(fs *flag.FlagSet) func() error { return a.register(fs, true) },
-		export: func(ctx context.Context, c *livestat.Client, out *output) error {
-			ids, err := a.livings(ctx, c, out, attendance.SchoolLivingIDs)
-			if err != nil {
-				return err
-			}
-			opts := a.opts
-			opts.Progress = out.prog.counter("broadcasts")
-			reports, err := attendance.Schools(ctx, c, ids, opts)
-			out.prog.clear()
-			if err != nil {
-				return err
-			}
-			people, sums := schoolPeopleSheet(), summarySheet()
-			out.csvColumns(attendanceFields)
-			var all []attendance.Summary
-			for _, r := range reports {
-				if err := writeSection(out, people, broadcastTitle(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows); err != nil {
-					return err
-				}
-				all = append(all, r.Summaries()...)
-			}
-			return writeSection(out, sums, "Summary", all)
-		},
+		export: attendanceExport(&a, attendance.SchoolLivingIDs, attendance.Schools, schoolPeopleSheet,
+			func(r *attendance.SchoolReport) (string, []attendance.SchoolRow, []attendance.Summary) {
+				return broadcastTitle(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows, r.Summaries()
+			}),
 	}
 }
 
@@ -128,29 +109,46 @@ func wecomAttendanceCmd() *command {
 		name: "wecom-attendance", args: "--living-id ID[,ID...] | --user-id USERID [--since TIME]  [--min 30m|80%]", vendor: livestat.VendorWeCom,
 		summary: "attendance of corp broadcasts: a row per viewer (status, watch time, share of the broadcast, invitor), then summaries per kind, per invitor and overall",
 		flags:   func(fs *flag.FlagSet) func() error { return a.register(fs, false) },
-		export: func(ctx context.Context, c *livestat.Client, out *output) error {
-			ids, err := a.livings(ctx, c, out, attendance.CorpLivingIDs)
-			if err != nil {
+		export: attendanceExport(&a, attendance.CorpLivingIDs, attendance.Corps, corpPeopleSheet,
+			func(r *attendance.CorpReport) (string, []attendance.ViewerRow, []attendance.Summary) {
+				return broadcastTitle(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows, r.Summaries()
+			}),
+	}
+}
+
+// attendanceExport is the export of an attendance command: list the
+// broadcasts, build their reports (concurrently, with progress), then write
+// each broadcast's people as a section of its own and every summary in a
+// last one.
+func attendanceExport[R, Row any](a *attendanceFlags,
+	list func(context.Context, *livestat.Client, string, time.Time, attendance.Options) ([]string, error),
+	reports func(context.Context, *livestat.Client, []string, attendance.Options) ([]R, error),
+	peopleSheet func() *sheet[Row],
+	parts func(R) (title string, rows []Row, sums []attendance.Summary),
+) func(context.Context, *livestat.Client, *output) error {
+	return func(ctx context.Context, c *livestat.Client, out *output) error {
+		ids, err := a.livings(ctx, c, out, list)
+		if err != nil {
+			return err
+		}
+		opts := a.opts
+		opts.Progress = out.prog.counter("broadcasts")
+		rs, err := reports(ctx, c, ids, opts)
+		out.prog.clear()
+		if err != nil {
+			return err
+		}
+		people, sums := peopleSheet(), summarySheet()
+		out.csvColumns(attendanceFields)
+		var all []attendance.Summary
+		for _, r := range rs {
+			title, rows, s := parts(r)
+			if err := writeSection(out, people, title, rows); err != nil {
 				return err
 			}
-			opts := a.opts
-			opts.Progress = out.prog.counter("broadcasts")
-			reports, err := attendance.Corps(ctx, c, ids, opts)
-			out.prog.clear()
-			if err != nil {
-				return err
-			}
-			people, sums := corpPeopleSheet(), summarySheet()
-			out.csvColumns(attendanceFields)
-			var all []attendance.Summary
-			for _, r := range reports {
-				if err := writeSection(out, people, broadcastTitle(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows); err != nil {
-					return err
-				}
-				all = append(all, r.Summaries()...)
-			}
-			return writeSection(out, sums, "Summary", all)
-		},
+			all = append(all, s...)
+		}
+		return writeSection(out, sums, "Summary", all)
 	}
 }
 

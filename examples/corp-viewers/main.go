@@ -14,23 +14,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"text/tabwriter"
 	"time"
 
 	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/examples/internal/exampleenv"
 	"github.com/livestat/livestat/livestattest"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := realMain(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "corp-viewers:", err)
-		os.Exit(1)
-	}
-}
+func main() { exampleenv.Main("corp-viewers", realMain) }
 
 const offlineLivingID = "offline-corp-live"
 
@@ -41,32 +33,24 @@ func realMain(ctx context.Context, args []string, w io.Writer, getenv func(strin
 		return err
 	}
 
-	var c *livestat.Client
-	corpID, secret := getenv("WECOM_CORP_ID"), getenv("WECOM_CORP_SECRET")
-	if (corpID == "") != (secret == "") {
-		return errors.New("set both WECOM_CORP_ID and WECOM_CORP_SECRET, or neither")
+	env, err := exampleenv.WeCom(getenv)
+	if err != nil {
+		return err
 	}
-	if corpID != "" {
-		if *livingID == "" {
-			return errors.New("-living-id is required")
-		}
-		opts := []livestat.Option{livestat.WithWeComApp(corpID, secret)}
-		if u := getenv("WECOM_BASE_URL"); u != "" {
-			opts = append(opts, livestat.WithWeComBaseURL(u))
-		}
-		var err error
-		if c, err = livestat.NewClient(opts...); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(w, "No WECOM_CORP_ID/WECOM_CORP_SECRET: using a fake server with sample data.")
-		srv := livestattest.New(livestattest.Options{
+	if env.Offline() {
+		srv := env.Fake(w, "sample data.", livestattest.Options{
 			PageSize: 10,
 			Living:   map[string][]livestat.LivingViewer{offlineLivingID: livestattest.GenerateViewers(42, 1)},
 		})
 		defer srv.Close()
-		c = srv.Client()
-		*livingID = offlineLivingID
+		return listViewers(ctx, srv.Client(), offlineLivingID, w)
+	}
+	if *livingID == "" {
+		return errors.New("-living-id is required")
+	}
+	c, err := livestat.NewClient(livestat.WithWeComApp(env.ID, env.Secret), livestat.WithWeComBaseURL(env.BaseURL))
+	if err != nil {
+		return err
 	}
 	return listViewers(ctx, c, *livingID, w)
 }

@@ -35,35 +35,27 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/examples/internal/exampleenv"
 	"github.com/livestat/livestat/livestattest"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := realMain(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "nuoyun-sync:", err)
-		os.Exit(1)
-	}
-}
+func main() { exampleenv.Main("nuoyun-sync", realMain) }
 
 // offlineUserSpaceID is the fake account of the offline mode.
 const offlineUserSpaceID = 34043700
 
 func realMain(ctx context.Context, args []string, w io.Writer, getenv func(string) string) error {
-	key, secret := getenv("NUOYUN_APP_KEY"), getenv("NUOYUN_APP_SECRET")
-	if (key == "") != (secret == "") {
-		return errors.New("set both NUOYUN_APP_KEY and NUOYUN_APP_SECRET, or neither")
+	env, err := exampleenv.Nuoyun(getenv)
+	if err != nil {
+		return err
 	}
-	offline := key == ""
 	dir := "."
-	if offline {
+	if env.Offline() {
 		dir = filepath.Join(os.TempDir(), "livestat-nuoyun-sync-offline")
 	}
 	fset := flag.NewFlagSet("nuoyun-sync", flag.ContinueOnError)
@@ -77,13 +69,12 @@ func realMain(ctx context.Context, args []string, w io.Writer, getenv func(strin
 	}
 
 	var c *livestat.Client
-	if offline {
-		fmt.Fprintf(w, "No NUOYUN_APP_KEY/NUOYUN_APP_SECRET: using a fake server with sample rows; files in %s\n", dir)
+	if env.Offline() {
+		srv := env.Fake(w, "sample rows; files in "+dir, livestattest.Options{Nuoyun: livestattest.GenerateDurations(120, 1), NuoyunUserSpaceID: offlineUserSpaceID})
+		defer srv.Close()
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		srv := livestattest.New(livestattest.Options{Nuoyun: livestattest.GenerateDurations(120, 1), NuoyunUserSpaceID: offlineUserSpaceID})
-		defer srv.Close()
 		c = srv.Client()
 		cfg.userSpaceID = offlineUserSpaceID
 	} else {
@@ -92,11 +83,8 @@ func realMain(ctx context.Context, args []string, w io.Writer, getenv func(strin
 			return errors.New("NUOYUN_USER_SPACE_ID must be set to the account's wechat_user_space_id")
 		}
 		cfg.userSpaceID = id
-		opts := []livestat.Option{livestat.WithNuoyunAuth(livestat.NewSignAuthorizer(key, secret))}
-		if u := getenv("NUOYUN_BASE_URL"); u != "" {
-			opts = append(opts, livestat.WithNuoyunBaseURL(u))
-		}
-		if c, err = livestat.NewClient(opts...); err != nil {
+		auth := livestat.NewSignAuthorizer(env.ID, env.Secret)
+		if c, err = livestat.NewClient(livestat.WithNuoyunAuth(auth), livestat.WithNuoyunBaseURL(env.BaseURL)); err != nil {
 			return err
 		}
 	}

@@ -18,24 +18,16 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"os/signal"
 	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/livestat/livestat"
+	"github.com/livestat/livestat/examples/internal/exampleenv"
 	"github.com/livestat/livestat/livestattest"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := realMain(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "school-attendance:", err)
-		os.Exit(1)
-	}
-}
+func main() { exampleenv.Main("school-attendance", realMain) }
 
 const offlineLivingID = "offline-class-live"
 
@@ -45,34 +37,31 @@ func realMain(ctx context.Context, args []string, w io.Writer, getenv func(strin
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var c *livestat.Client
-	corpID, secret := getenv("WECOM_CORP_ID"), getenv("WECOM_CORP_SECRET")
-	if (corpID == "") != (secret == "") {
-		return errors.New("set both WECOM_CORP_ID and WECOM_CORP_SECRET, or neither")
+	env, err := exampleenv.WeCom(getenv)
+	if err != nil {
+		return err
 	}
-	if corpID != "" {
-		if *livingID == "" {
-			return errors.New("-living-id is required")
-		}
-		opts := []livestat.Option{livestat.WithWeComApp(corpID, secret)}
-		if u := getenv("WECOM_BASE_URL"); u != "" {
-			opts = append(opts, livestat.WithWeComBaseURL(u))
-		}
-		var err error
-		if c, err = livestat.NewClient(opts...); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(w, "No WECOM_CORP_ID/WECOM_CORP_SECRET: using a fake server with a sample school.")
-		srv := livestattest.New(livestattest.Options{
+	if env.Offline() {
+		srv := env.Fake(w, "a sample school.", livestattest.Options{
 			PageSize: 25,
 			School:   map[string]livestattest.School{offlineLivingID: livestattest.GenerateSchool(90, 1)},
 		})
 		defer srv.Close()
-		c = srv.Client()
-		*livingID = offlineLivingID
+		return attendanceReport(ctx, srv.Client(), offlineLivingID, w)
 	}
-	classes, err := attendance(ctx, c, *livingID)
+	if *livingID == "" {
+		return errors.New("-living-id is required")
+	}
+	c, err := livestat.NewClient(livestat.WithWeComApp(env.ID, env.Secret), livestat.WithWeComBaseURL(env.BaseURL))
+	if err != nil {
+		return err
+	}
+	return attendanceReport(ctx, c, *livingID, w)
+}
+
+// attendanceReport prints the attendance of the broadcast livingID.
+func attendanceReport(ctx context.Context, c *livestat.Client, livingID string, w io.Writer) error {
+	classes, err := attendance(ctx, c, livingID)
 	if err != nil {
 		return err
 	}
