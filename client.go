@@ -36,7 +36,7 @@ const (
 
 // Client talks to the WeCom and Nuoyun live-statistics APIs. Create one with
 // NewClient and share it: a Client is safe for concurrent use, and it holds
-// the connection pool, the token cache and the rate limiter.
+// the connection pool, the token cache and the rate limiters.
 type Client struct {
 	// Living is WeCom corp living (直播): get_user_all_livingid (a
 	// member's or teacher's living IDs), get_living_info and
@@ -56,10 +56,11 @@ type Client struct {
 	cfg  config
 	rc   *resty.Client
 	bufs replyBuffers
-	// The vendors' state, set up by their files: the token cache
-	// (wecom.go) and the rate limiter (nuoyun.go).
-	tokens  *CachingTokenSource // nil when no credentials are configured
-	limiter Limiter             // nil when the client-side limit is off
+	// The vendors' state, set up by their files: the token cache and
+	// the limiters per API (wecom.go), the rate limiter (nuoyun.go).
+	tokens      *CachingTokenSource // nil when no credentials are configured
+	wecomLimits *apiLimiters        // nil when the client-side limit is off
+	limiter     Limiter             // nil when the client-side limit is off
 }
 
 // config is what the Options set. NewClient validates it as a whole.
@@ -450,7 +451,7 @@ func (cl *Client) once(ctx context.Context, api vendorAPI, c *call, cred string,
 	base := api.baseURL(&cl.cfg)
 	// Wait for the limiter before the attempt's timeout starts, so that
 	// queueing behind other goroutines does not eat into it.
-	if err := waitLimiter(ctx, api.limiter(cl), c); err != nil {
+	if err := waitLimiter(ctx, api.limiter(cl, c), c); err != nil {
 		return 0, err
 	}
 

@@ -178,6 +178,7 @@ func TestAPIErrorCategories(t *testing.T) {
 	}{
 		{VendorWeCom, "living/get_watch_stat", -1, 200, ErrServerBusy, true},
 		{VendorWeCom, "living/get_watch_stat", 45009, 200, ErrRateLimited, true},
+		{VendorWeCom, "school/living/get_watch_stat_v2", 45033, 200, ErrRateLimited, true}, // too many concurrent calls
 		{VendorWeCom, "living/get_watch_stat", 40014, 200, ErrTokenInvalid, false},
 		{VendorWeCom, "living/get_watch_stat", 42001, 200, ErrTokenInvalid, false},
 		{VendorWeCom, "living/get_watch_stat", 41001, 200, ErrTokenInvalid, false},

@@ -9,7 +9,8 @@
 //
 // Create one Client per process (or per WeCom app) and share it: it is safe
 // for concurrent use and holds the connection pool, the token cache and the
-// rate limiter.
+// rate limiters: WeCom's, per API, keep the Client within WeCom's limits per
+// minute and per hour (WithWeComRateLimit).
 //
 // # Authentication
 //

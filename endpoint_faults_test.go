@@ -183,6 +183,9 @@ var wecomFaults = []fault{
 	{name: "errcode 45009 twice", make: pageFault(2, livestattest.Fault{ErrCode: 45009}),
 		want: expect{full: true, waits: livestat.DefaultRetryPolicy().RateLimitDelay * 3 / 2}},
 	{name: "errcode 45009 always", make: pageFault(0, livestattest.Fault{ErrCode: 45009}), want: retried(livestat.ErrRateLimited)},
+	// 45033: too many concurrent calls; retried like 45009.
+	{name: "errcode 45033 twice", make: pageFault(2, livestattest.Fault{ErrCode: 45033}),
+		want: expect{full: true, waits: livestat.DefaultRetryPolicy().RateLimitDelay * 3 / 2}},
 	{name: "errcode 40014 once (token replay)", make: pageFault(1, livestattest.Fault{ErrCode: 40014}), want: full()},
 	{name: "errcode 42001 once (token replay)", make: pageFault(1, livestattest.Fault{ExpireToken: true}), want: full()},
 	{name: "errcode 40014 always", make: pageFault(0, livestattest.Fault{ErrCode: 40014}),

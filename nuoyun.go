@@ -168,7 +168,7 @@ type nuoyunAPI struct{}
 
 func (nuoyunAPI) baseURL(cfg *config) string { return cfg.nuoyunBase }
 
-func (nuoyunAPI) limiter(cl *Client) Limiter { return cl.limiter }
+func (nuoyunAPI) limiter(cl *Client, _ *call) Limiter { return cl.limiter }
 
 func (nuoyunAPI) credential(context.Context, *Client, *call) (string, error) { return "", nil }
 

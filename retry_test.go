@@ -38,6 +38,7 @@ func TestRetryErrorSaysHowManyAttempts(t *testing.T) {
 	}{
 		{"busy -1", nil, respond(200, `{"errcode":-1,"errmsg":"system busy"}`), 4, ErrServerBusy},
 		{"45009", nil, respond(200, `{"errcode":45009,"errmsg":"api freq out of limit"}`), 4, ErrRateLimited},
+		{"45033", nil, respond(200, `{"errcode":45033,"errmsg":"api concurrent out of limit"}`), 4, ErrRateLimited},
 		{"HTTP 503", nil, respond(503, "busy"), 4, ErrServerBusy},
 		{"truncated body", nil, respond(200, `{"errcode":0,"stat_in`), 4, ErrBadResponse},
 		{"retries off", []Option{WithoutRetries()}, respond(502, "bad gateway"), 1, ErrServerBusy},

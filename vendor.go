@@ -15,8 +15,8 @@ type Vendor string
 type vendorAPI interface {
 	// baseURL is the scheme and host the vendor's paths are appended to.
 	baseURL(cfg *config) string
-	// limiter paces the vendor's attempts; nil when none.
-	limiter(cl *Client) Limiter
+	// limiter paces the vendor's attempts of c; nil when none.
+	limiter(cl *Client, c *call) Limiter
 	// credential returns what authenticates the attempts of c (an access
 	// token), "" when nothing does.
 	credential(ctx context.Context, cl *Client, c *call) (string, error)
@@ -84,8 +84,8 @@ func (v Vendor) impl() vendorImpl {
 // noVendor is the zero vendor: no credentials, no categories.
 type noVendor struct{}
 
-func (noVendor) baseURL(*config) string  { return "" }
-func (noVendor) limiter(*Client) Limiter { return nil }
+func (noVendor) baseURL(*config) string         { return "" }
+func (noVendor) limiter(*Client, *call) Limiter { return nil }
 func (noVendor) credential(context.Context, *Client, *call) (string, error) {
 	return "", nil
 }

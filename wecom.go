@@ -12,7 +12,10 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // This file holds what is WeCom's (企业微信) in livestat: its options, its
@@ -48,9 +51,36 @@ type wecomConfig struct {
 	refreshMargin    time.Duration
 	refreshMarginSet bool
 	wecomBase        string
+	wecomRateN       int
+	wecomRatePer     time.Duration
+	wecomLimiterFor  func(path string) Limiter
 }
 
-func defaultWeComConfig() wecomConfig { return wecomConfig{wecomBase: DefaultWeComBaseURL} }
+func defaultWeComConfig() wecomConfig {
+	return wecomConfig{wecomBase: DefaultWeComBaseURL, wecomRateN: DefaultWeComRateLimit, wecomRatePer: DefaultWeComRatePeriod}
+}
+
+// DefaultWeComRateLimit and DefaultWeComRatePeriod are the client-side
+// limit of every WeCom API (see WithWeComRateLimit): up to 6,750 requests
+// at once, then 6,750 every 3 minutes (37.5 a second).
+//
+// WeCom limits each corp to 10,000 calls a minute and 150,000 an hour per
+// API (and each IP to 20,000 a minute per API). A bucket of n turns that
+// refills at n per period lets at most n + n×T/period requests through in
+// any window of length T, so the defaults allow at most
+//
+//	6,750 + 37.5 × 60   =   9,000 in any 60 s    (≤ 9,500: 95 % of 10,000)
+//	6,750 + 37.5 × 3600 = 141,750 in any hour    (≤ 142,500: 95 % of 150,000)
+//
+// The 5 % left over absorbs requests that take different times to reach
+// the server (a second of spread adds at most 38) and a few calls by other
+// programs of the corp. The burst is large so that a sync of some
+// thousand calls (Schools of 20 broadcasts: about 120) runs at full speed;
+// only a sync that keeps going for minutes is paced, at 37.5 a second.
+const (
+	DefaultWeComRateLimit  = 6750
+	DefaultWeComRatePeriod = 3 * time.Minute
+)
 
 // WithWeComApp authenticates WeCom calls as a self-built app: gettoken with
 // the corp ID and the app's own secret. Since 2023-12-01 the system-app
@@ -89,6 +119,90 @@ func WithRefreshMargin(d time.Duration) Option {
 // DefaultWeComBaseURL). livestat appends /cgi-bin/...
 func WithWeComBaseURL(u string) Option { return func(c *config) { c.wecomBase = u } }
 
+// WithWeComRateLimit paces the WeCom requests of the Client per API (per
+// path such as /cgi-bin/school/living/get_watch_stat_v2, as WeCom counts
+// them), across every goroutine using the Client and counting every
+// attempt (retries and the replay after a rejected token included): a
+// token bucket of n turns per API, which refills at n per period. Up to n
+// requests to one API go at once, then n every period; in any window of
+// length T at most n + n×T/period go out. A request waits for its turn, or
+// until its context ends (at once, when the turn comes after its
+// deadline). n = 0 turns the client-side limit off; WeCom still enforces
+// its own (errcode 45009, retried as ErrRateLimited).
+//
+// A Client is one corp's (its credentials are one corp's app), so the
+// limiters are per corp and API, as WeCom's limits are. Several Clients
+// or replicas of one corp each have their own: use WithWeComLimiter to
+// share them. Default: DefaultWeComRateLimit per DefaultWeComRatePeriod,
+// which keeps one Client within WeCom's limits per minute and per hour.
+func WithWeComRateLimit(n int, period time.Duration) Option {
+	return func(c *config) { c.wecomRateN, c.wecomRatePer = n, period }
+}
+
+// WithWeComLimiter paces the WeCom requests of each API with the Limiter
+// that limiterFor returns for its path (such as
+// "/cgi-bin/school/living/get_watch_stat_v2"), instead of the built-in
+// limiters of WithWeComRateLimit: for instance limiters shared through
+// Redis by the replicas of a service, one key per corp and API, so that
+// together they stay within WeCom's limits:
+//
+//	livestat.WithWeComLimiter(func(path string) livestat.Limiter {
+//		return redisstore.NewLimiter(rdb, redisstore.LimiterOptions{
+//			Key: "wecom:" + corpID + ":" + path, Requests: 140_000, Period: time.Hour,
+//		})
+//	})
+//
+// limiterFor is called once per API, the first time the Client calls it,
+// and must not block; a nil Limiter (untyped) leaves that API unpaced.
+// Every attempt waits for the Limiter, as with WithWeComRateLimit.
+func WithWeComLimiter(limiterFor func(path string) Limiter) Option {
+	return func(c *config) { c.wecomLimiterFor = limiterFor }
+}
+
+// newWeComLimiters returns the Client's WeCom limiters, nil when they are
+// off.
+func (cfg *config) newWeComLimiters() *apiLimiters {
+	if f := cfg.wecomLimiterFor; f != nil {
+		return &apiLimiters{make: f}
+	}
+	if cfg.wecomRateN == 0 {
+		return nil
+	}
+	n, per := cfg.wecomRateN, cfg.wecomRatePer
+	return &apiLimiters{make: func(string) Limiter { return newBucket(n, per) }}
+}
+
+// newBucket returns a token bucket of n turns that refills at n per
+// period.
+func newBucket(n int, period time.Duration) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(float64(n)/period.Seconds()), n)
+}
+
+// apiLimiters holds one Limiter per API path, made on first use.
+type apiLimiters struct {
+	make func(path string) Limiter
+	mu   sync.Mutex
+	m    map[string]Limiter
+}
+
+// get returns the Limiter of path; nil when l is nil or path is unpaced.
+func (l *apiLimiters) get(path string) Limiter {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.m[path]
+	if !ok {
+		if l.m == nil {
+			l.m = map[string]Limiter{}
+		}
+		lim = l.make(path)
+		l.m[path] = lim
+	}
+	return lim
+}
+
 // secret returns the app secret, "" when none is configured.
 func (cfg *wecomConfig) secret() string {
 	if cfg.corpSecret == nil {
@@ -121,6 +235,12 @@ func (cfg *config) validateWeCom() error {
 		// token would land under one key, and one corp would get
 		// another's token.
 		return errors.New("livestat: WithTokenSource with WithTokenStore needs WithAppID to name the corp and app in the store")
+	}
+	switch {
+	case cfg.wecomRateN < 0:
+		return errors.New("livestat: WithWeComRateLimit: n must not be negative")
+	case cfg.wecomRateN > 0 && cfg.wecomRatePer <= 0:
+		return errors.New("livestat: WithWeComRateLimit: the period must be positive")
 	}
 	if cfg.refreshMargin < 0 {
 		return errors.New("livestat: WithRefreshMargin: the margin must not be negative")
@@ -161,7 +281,8 @@ type wecomAPI struct{}
 
 func (wecomAPI) baseURL(cfg *config) string { return cfg.wecomBase }
 
-func (wecomAPI) limiter(*Client) Limiter { return nil }
+// limiter returns the limiter of c's API, nil when none.
+func (wecomAPI) limiter(cl *Client, c *call) Limiter { return cl.wecomLimits.get(c.path) }
 
 // credential returns the access token of an attempt of c.
 func (wecomAPI) credential(ctx context.Context, cl *Client, c *call) (string, error) {
@@ -485,8 +606,9 @@ const maxTokenLifeSeconds = 24 * 3600
 
 func (wecomAPI) validate(cfg *config) error { return cfg.validateWeCom() }
 
-// wire sets up the WeCom services and the token cache.
+// wire sets up the WeCom services, the token cache and the limiters.
 func (wecomAPI) wire(cl *Client) {
+	cl.wecomLimits = cl.cfg.newWeComLimiters()
 	cl.Living = &LivingService{c: cl}
 	cl.School = &SchoolService{c: cl}
 	cl.WeCom = &WeComService{c: cl}

@@ -21,6 +21,7 @@
 //
 // SchoolLivingIDs and CorpLivingIDs list a member's broadcasts since a
 // date to feed Schools and Corps, which work on DefaultConcurrency
-// broadcasts at a time. The report types' JSON is the livestat CLI's JSON
+// broadcasts at a time; the Client's WeCom rate limiter keeps them within
+// WeCom's limits. The report types' JSON is the livestat CLI's JSON
 // lines. See docs/attendance.md for the exact rules.
 package attendance

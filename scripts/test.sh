@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 go test -race -count=1 ./...
 # Every benchmark once, so that none can rot (the timings of one run mean
-# nothing; scripts/bench.sh measures), and the memory test at full size,
+# nothing; scripts/bench.sh measures), and the memory tests at full size,
 # which the race run above scales down.
-go test -count=1 -run '^TestIterationMemoryIsBoundedByPage$' -bench . -benchtime=1x ./...
+go test -count=1 -run '^(TestIterationMemoryIsBoundedByPage|TestSchoolReportMemoryGrowsWithPeopleNotPages)$' -bench . -benchtime=1x ./...
 (cd redisstore && go test -race -count=1 ./...)
