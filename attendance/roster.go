@@ -54,6 +54,7 @@ type RosterError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *RosterError) Error() string {
 	return fmt.Sprintf("attendance: roster line %d: %s", e.Line, e.Reason)
 }
