@@ -231,6 +231,8 @@ func (s *NuoyunService) iteration(req UserDurationRequest) (pager[int, *UserDura
 // Page and UpdateTimeEnd after processing it, and start again with Page+1
 // and the same UpdateTimeEnd, so that the pages line up with the first
 // run's.
+//
+// Nuoyun's doc: https://openapi-doc.nuoyun.tv/api/user/getAccountUserDurationList.html
 func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationRequest) iter.Seq2[*UserDurationPage, error] {
 	return func(yield func(*UserDurationPage, error) bool) {
 		p, err := s.iteration(req)
@@ -284,6 +286,8 @@ func (s *NuoyunService) UserDurationPages(ctx context.Context, req UserDurationR
 // Errors end the iteration: an invalid request yields a *ValidationError
 // before any request, a failed page its error after the rows of the pages
 // before it.
+//
+// Nuoyun's doc: https://openapi-doc.nuoyun.tv/api/user/getAccountUserDurationList.html
 func (s *NuoyunService) UserDurations(ctx context.Context, req UserDurationRequest) iter.Seq2[UserDuration, error] {
 	return func(yield func(UserDuration, error) bool) {
 		p, err := s.iteration(req)

@@ -505,6 +505,8 @@ type WeComService struct{ c *Client }
 // field: livestat decodes the envelope. It is set only when the call
 // succeeds. Errors name the endpoint as path without "/cgi-bin/", with
 // Vendor VendorWeCom.
+//
+// WeCom's server API docs: https://developer.work.weixin.qq.com/document/
 func (s *WeComService) Do(ctx context.Context, method, path string, req, resp any) error {
 	name, ok := strings.CutPrefix(path, "/cgi-bin/")
 	ep := Endpoint(name)
