@@ -2,6 +2,7 @@ package attendance_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"iter"
 	"testing"
 
@@ -135,6 +136,35 @@ func countsOf(s attendance.Summary) counts {
 // of the range with nobody in it still has its summaries), per kind and
 // overall; every count adds up and every rate is its count over the
 // total.
+// Visitors have no id, only a WeChat nickname, and many share one (WeChat
+// gives "微信用户" to everyone who does not share theirs): each visitor row
+// of the reply is a person of its own, never merged with another, and same
+// nicknames keep the order of the reply.
+func TestSchoolReportVisitorsSharingANicknameAreTwoRows(t *testing.T) {
+	srv := livestattest.NewServer(t, livestattest.Options{
+		School: map[string]livestattest.School{"S": {Watchers: []livestat.SchoolWatcher{
+			{Kind: livestat.KindVisitor, Nickname: "微信用户", WatchTime: 3000, EnterTime: t0, LeaveTime: t0 + 3000},
+			{Kind: livestat.KindVisitor, Nickname: "访客", WatchTime: 10, EnterTime: t0 + 5, LeaveTime: t0 + 15},
+			{Kind: livestat.KindVisitor, Nickname: "微信用户", WatchTime: 60, EnterTime: t0 + 1200, LeaveTime: t0 + 1260},
+		}}},
+		SchoolLivingInfo: map[string]livestat.SchoolLivingInfo{"S": {LivingStart: t0, LivingDuration: 3600}},
+	})
+	rep, err := attendance.School(t.Context(), srv.Client(), "S", attendance.Options{})
+	require.NoError(t, err)
+	var got []string
+	for _, r := range rep.Rows {
+		got = append(got, fmt.Sprintf("%s %d %d-%d", r.Nickname, r.WatchTime, r.EnterTime-t0, r.LeaveTime-t0))
+	}
+	assert.Equal(t, []string{"微信用户 3000 0-3000", "微信用户 60 1200-1260", "访客 10 5-15"}, got, "three visitors watched")
+	assert.Equal(t, 3, rep.Overall.Total)
+	assert.EqualValues(t, 3070, rep.Overall.WatchTime, "their watch time in all")
+	for _, s := range rep.ByKind {
+		if s.ViewerKind == livestat.KindVisitor {
+			assert.Equal(t, 3, s.Total, "visitors")
+		}
+	}
+}
+
 func TestSchoolReportSummaries(t *testing.T) {
 	srv := schoolServer(t, livestattest.Options{})
 	rep, err := attendance.School(t.Context(), srv.Client(), "S", attendance.Options{Threshold: mustThreshold(t, "30m"), Roster: roster})

@@ -154,9 +154,11 @@ type SchoolReport struct {
 	// (living_duration 0).
 	Incomplete bool
 	// Rows has one row per student, per parent of a student (a parent of
-	// two students has two rows, one per student) and per visitor:
-	// students, then parents, then visitors, each by their first class,
-	// then by id.
+	// two students has two rows, one per student) and per visitor row of
+	// get_watch_stat_v2 (nothing identifies a visitor, not even the
+	// nickname, which many share): students, then parents, then visitors,
+	// each by their first class, then by id (visitors by nickname, then in
+	// the reply's order).
 	Rows []SchoolRow
 	// Classes has a students' and a parents' summary for every class of
 	// the broadcast's living_range and every other class a row names, by
