@@ -382,7 +382,8 @@ func TestCorpReport(t *testing.T) {
 }
 
 // A broadcast still on air is reported and marked incomplete, in its
-// summaries too; one that ended is not.
+// summaries and on every row too (a row read on its own, in a spreadsheet,
+// says its numbers are not final); one that ended is not.
 func TestIncompleteBroadcasts(t *testing.T) {
 	sc := livestattest.GenerateSchool(30, 1)
 	srv := livestattest.NewServer(t, livestattest.Options{
@@ -398,6 +399,9 @@ func TestIncompleteBroadcasts(t *testing.T) {
 		assert.Equal(t, id == "CL", rep.Info.Status == livestat.LivingLive, id)
 		assert.Len(t, rep.Rows, 20, id)
 		assert.Equal(t, id == "CL", rep.Overall.Incomplete, id)
+		for _, r := range rep.Rows {
+			assert.Equal(t, id == "CL", r.Incomplete, "%s row %+v", id, r)
+		}
 	}
 	for _, id := range []string{"SL", "SE"} {
 		rep, err := attendance.School(t.Context(), c, id, attendance.Options{})
@@ -406,6 +410,9 @@ func TestIncompleteBroadcasts(t *testing.T) {
 		assert.Len(t, rep.Rows, len(sc.Watchers)+len(sc.Absentees), id)
 		for _, s := range rep.Summaries() {
 			assert.Equal(t, id == "SL", s.Incomplete, id)
+		}
+		for _, r := range rep.Rows {
+			assert.Equal(t, id == "SL", r.Incomplete, "%s row %+v", id, r)
 		}
 	}
 }

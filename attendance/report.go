@@ -47,6 +47,9 @@ type SchoolRow struct {
 	// those who watched; 0 (left out of the JSON) otherwise.
 	EnterTime livestat.UnixTime `json:"enter_time,omitempty"`
 	LeaveTime livestat.UnixTime `json:"leave_time,omitempty"`
+	// Incomplete is set when the broadcast is still on air, so the row's
+	// numbers are not final (the report's Incomplete, on each row).
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // ViewerRow is one viewer of a corp broadcast (living/get_watch_stat). Its
@@ -65,6 +68,9 @@ type ViewerRow struct {
 	// ("推广产品" broadcasts only).
 	InvitorUserID         string `json:"invitor_userid,omitempty"`
 	InvitorExternalUserID string `json:"invitor_external_userid,omitempty"`
+	// Incomplete is set when the broadcast is still on air, so the row's
+	// numbers are not final (the report's Incomplete, on each row).
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // The kinds of summary rows.

@@ -97,6 +97,7 @@ func School(ctx context.Context, c *livestat.Client, livingID string, opts Optio
 			r.Status = opts.Threshold.Status(r.WatchTime, duration)
 		}
 		r.Share = share(r.WatchTime, duration)
+		r.Incomplete = rep.Incomplete
 	}
 	// Stable: visitors of the same nickname keep the reply's order (the
 	// other keys are unique).
