@@ -2,6 +2,7 @@ package attendance_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"iter"
 	"testing"
 
@@ -135,6 +136,35 @@ func countsOf(s attendance.Summary) counts {
 // of the range with nobody in it still has its summaries), per kind and
 // overall; every count adds up and every rate is its count over the
 // total.
+// Visitors have no id, only a WeChat nickname, and many share one (WeChat
+// gives "微信用户" to everyone who does not share theirs): each visitor row
+// of the reply is a person of its own, never merged with another, and same
+// nicknames keep the order of the reply.
+func TestSchoolReportVisitorsSharingANicknameAreTwoRows(t *testing.T) {
+	srv := livestattest.NewServer(t, livestattest.Options{
+		School: map[string]livestattest.School{"S": {Watchers: []livestat.SchoolWatcher{
+			{Kind: livestat.KindVisitor, Nickname: "微信用户", WatchTime: 3000, EnterTime: t0, LeaveTime: t0 + 3000},
+			{Kind: livestat.KindVisitor, Nickname: "访客", WatchTime: 10, EnterTime: t0 + 5, LeaveTime: t0 + 15},
+			{Kind: livestat.KindVisitor, Nickname: "微信用户", WatchTime: 60, EnterTime: t0 + 1200, LeaveTime: t0 + 1260},
+		}}},
+		SchoolLivingInfo: map[string]livestat.SchoolLivingInfo{"S": {LivingStart: t0, LivingDuration: 3600}},
+	})
+	rep, err := attendance.School(t.Context(), srv.Client(), "S", attendance.Options{})
+	require.NoError(t, err)
+	var got []string
+	for _, r := range rep.Rows {
+		got = append(got, fmt.Sprintf("%s %d %d-%d", r.Nickname, r.WatchTime, r.EnterTime-t0, r.LeaveTime-t0))
+	}
+	assert.Equal(t, []string{"微信用户 3000 0-3000", "微信用户 60 1200-1260", "访客 10 5-15"}, got, "three visitors watched")
+	assert.Equal(t, 3, rep.Overall.Total)
+	assert.EqualValues(t, 3070, rep.Overall.WatchTime, "their watch time in all")
+	for _, s := range rep.ByKind {
+		if s.ViewerKind == livestat.KindVisitor {
+			assert.Equal(t, 3, s.Total, "visitors")
+		}
+	}
+}
+
 func TestSchoolReportSummaries(t *testing.T) {
 	srv := schoolServer(t, livestattest.Options{})
 	rep, err := attendance.School(t.Context(), srv.Client(), "S", attendance.Options{Threshold: mustThreshold(t, "30m"), Roster: roster})
@@ -225,6 +255,20 @@ func TestSchoolReportThresholds(t *testing.T) {
 	}
 }
 
+// A share must be above 0 (as documented): "0%" is refused rather than taken
+// silently as the default, and the error says what to write instead.
+func TestParseThresholdRefusesZeroPercent(t *testing.T) {
+	for _, in := range []string{"0%", "0.00%", " 0 % ", "-0%"} {
+		_, err := attendance.ParseThreshold(in)
+		if assert.Error(t, err, in) {
+			assert.Contains(t, err.Error(), "above 0%", in)
+			assert.Contains(t, err.Error(), "any watch time", in)
+		}
+	}
+	_, err := attendance.ParseThreshold("0.01%")
+	assert.NoError(t, err, "the smallest share above 0")
+}
+
 func TestParseThreshold(t *testing.T) {
 	for _, tc := range []struct {
 		in, str string
@@ -233,7 +277,6 @@ func TestParseThreshold(t *testing.T) {
 	}{
 		{"", "0", [5]attendance.Status{"absent", "attended", "attended", "attended", "attended"}},
 		{"0", "0", [5]attendance.Status{"absent", "attended", "attended", "attended", "attended"}},
-		{"0%", "0", [5]attendance.Status{"absent", "attended", "attended", "attended", "attended"}},
 		{"80%", "80%", [5]attendance.Status{"absent", "partial", "partial", "attended", "attended"}},
 		{" 80 % ", "80%", [5]attendance.Status{"absent", "partial", "partial", "attended", "attended"}},
 		{"79.97%", "79.97%", [5]attendance.Status{"absent", "partial", "attended", "attended", "attended"}},
@@ -259,7 +302,7 @@ func TestParseThreshold(t *testing.T) {
 	assert.Equal(t, attendance.Attended, mustThreshold(t, "80%").Status(1, 0))
 	assert.Equal(t, attendance.Partial, mustThreshold(t, "30m").Status(1799, 0))
 
-	for _, bad := range []string{"-1", "-5m", "101%", "-1%", "12.345%", "abc", "30 m", "NaN%", "%", "1e400%", "99999999999999999999"} {
+	for _, bad := range []string{"-1", "-5m", "101%", "-1%", "-0.5%", "12.345%", "abc", "30 m", "NaN%", "%", "1e400%", "99999999999999999999"} {
 		_, err := attendance.ParseThreshold(bad)
 		assert.Error(t, err, bad)
 		if err != nil {
@@ -339,7 +382,8 @@ func TestCorpReport(t *testing.T) {
 }
 
 // A broadcast still on air is reported and marked incomplete, in its
-// summaries too; one that ended is not.
+// summaries and on every row too (a row read on its own, in a spreadsheet,
+// says its numbers are not final); one that ended is not.
 func TestIncompleteBroadcasts(t *testing.T) {
 	sc := livestattest.GenerateSchool(30, 1)
 	srv := livestattest.NewServer(t, livestattest.Options{
@@ -355,6 +399,9 @@ func TestIncompleteBroadcasts(t *testing.T) {
 		assert.Equal(t, id == "CL", rep.Info.Status == livestat.LivingLive, id)
 		assert.Len(t, rep.Rows, 20, id)
 		assert.Equal(t, id == "CL", rep.Overall.Incomplete, id)
+		for _, r := range rep.Rows {
+			assert.Equal(t, id == "CL", r.Incomplete, "%s row %+v", id, r)
+		}
 	}
 	for _, id := range []string{"SL", "SE"} {
 		rep, err := attendance.School(t.Context(), c, id, attendance.Options{})
@@ -363,6 +410,9 @@ func TestIncompleteBroadcasts(t *testing.T) {
 		assert.Len(t, rep.Rows, len(sc.Watchers)+len(sc.Absentees), id)
 		for _, s := range rep.Summaries() {
 			assert.Equal(t, id == "SL", s.Incomplete, id)
+		}
+		for _, r := range rep.Rows {
+			assert.Equal(t, id == "SL", r.Incomplete, "%s row %+v", id, r)
 		}
 	}
 }

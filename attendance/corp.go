@@ -50,6 +50,7 @@ func Corp(ctx context.Context, c *livestat.Client, livingID string, opts Options
 	for _, r := range viewers {
 		r.Status = opts.Threshold.Status(r.WatchTime, info.LivingDuration)
 		r.Share = share(r.WatchTime, info.LivingDuration)
+		r.Incomplete = rep.Incomplete
 		rep.Rows = append(rep.Rows, *r)
 	}
 	clear(viewers)

@@ -47,6 +47,9 @@ type SchoolRow struct {
 	// those who watched; 0 (left out of the JSON) otherwise.
 	EnterTime livestat.UnixTime `json:"enter_time,omitempty"`
 	LeaveTime livestat.UnixTime `json:"leave_time,omitempty"`
+	// Incomplete is set when the broadcast is still on air, so the row's
+	// numbers are not final (the report's Incomplete, on each row).
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // ViewerRow is one viewer of a corp broadcast (living/get_watch_stat). Its
@@ -65,6 +68,9 @@ type ViewerRow struct {
 	// ("推广产品" broadcasts only).
 	InvitorUserID         string `json:"invitor_userid,omitempty"`
 	InvitorExternalUserID string `json:"invitor_external_userid,omitempty"`
+	// Incomplete is set when the broadcast is still on air, so the row's
+	// numbers are not final (the report's Incomplete, on each row).
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // The kinds of summary rows.
@@ -154,9 +160,11 @@ type SchoolReport struct {
 	// (living_duration 0).
 	Incomplete bool
 	// Rows has one row per student, per parent of a student (a parent of
-	// two students has two rows, one per student) and per visitor:
-	// students, then parents, then visitors, each by their first class,
-	// then by id.
+	// two students has two rows, one per student) and per visitor row of
+	// get_watch_stat_v2 (nothing identifies a visitor, not even the
+	// nickname, which many share): students, then parents, then visitors,
+	// each by their first class, then by id (visitors by nickname, then in
+	// the reply's order).
 	Rows []SchoolRow
 	// Classes has a students' and a parents' summary for every class of
 	// the broadcast's living_range and every other class a row names, by

@@ -10,12 +10,13 @@ import (
 	"github.com/livestat/livestat"
 )
 
-// personKey identifies a person of a school broadcast: a student by
-// userid, a parent by userid and student, a visitor by nickname.
+// personKey identifies a student (by userid) or a parent (by userid and
+// student) of a school broadcast. Visitors have none: get_watch_stat_v2
+// gives them only a WeChat nickname, which many share ("微信用户"), so
+// each visitor row of the reply is a person of its own.
 type personKey struct {
 	kind            livestat.ViewerKind
 	student, parent string
-	nickname        string
 }
 
 // School builds the attendance report of the school broadcast livingID:
@@ -26,8 +27,10 @@ type personKey struct {
 // entry each, not with the pages. A broadcast nobody watched is a valid
 // report with no rows (or only roster rows).
 //
-// Someone on both lists counts as having watched; someone listed twice
-// keeps the longest watch time, the first entry and the last exit.
+// Someone on both lists counts as having watched; a student or parent
+// listed twice keeps the longest watch time, the first entry and the last
+// exit. Visitors are known only by a nickname, which many share: each
+// visitor row of the reply is one row of the report, never merged.
 func School(ctx context.Context, c *livestat.Client, livingID string, opts Options) (*SchoolReport, error) {
 	info, err := c.School.GetLivingInfo(ctx, livingID)
 	if err != nil {
@@ -41,15 +44,20 @@ func School(ctx context.Context, c *livestat.Client, livingID string, opts Optio
 	}
 	duration := info.LivingDuration
 	people := make(map[personKey]*SchoolRow)
+	var visitors []SchoolRow // in the reply's order: nothing identifies one
 	req := livestat.SchoolStatRequest{LivingID: livingID}
 	for w, err := range c.School.Watchers(ctx, req) {
 		if err != nil {
 			return nil, err
 		}
-		k := personKey{kind: w.Kind, student: w.StudentUserID, parent: w.ParentUserID}
 		if w.Kind == livestat.KindVisitor {
-			k = personKey{kind: w.Kind, nickname: w.Nickname}
+			visitors = append(visitors, SchoolRow{
+				LivingID: livingID, Kind: w.Kind, Nickname: w.Nickname,
+				WatchTime: w.WatchTime, EnterTime: w.EnterTime, LeaveTime: w.LeaveTime,
+			})
+			continue
 		}
+		k := personKey{kind: w.Kind, student: w.StudentUserID, parent: w.ParentUserID}
 		if r, ok := people[k]; ok {
 			r.WatchTime = max(r.WatchTime, w.WatchTime)
 			r.EnterTime = earliest(r.EnterTime, w.EnterTime)
@@ -76,16 +84,24 @@ func School(ctx context.Context, c *livestat.Client, livingID string, opts Optio
 		}
 	}
 
-	rep.Rows = make([]SchoolRow, 0, len(people))
+	rep.Rows = make([]SchoolRow, 0, len(people)+len(visitors))
 	for _, r := range people {
+		rep.Rows = append(rep.Rows, *r)
+	}
+	clear(people)
+	rep.Rows = append(rep.Rows, visitors...) // last, for the stable sort
+	visitors = nil
+	for i := range rep.Rows {
+		r := &rep.Rows[i]
 		if r.Status == "" {
 			r.Status = opts.Threshold.Status(r.WatchTime, duration)
 		}
 		r.Share = share(r.WatchTime, duration)
-		rep.Rows = append(rep.Rows, *r)
+		r.Incomplete = rep.Incomplete
 	}
-	clear(people)
-	slices.SortFunc(rep.Rows, compareSchoolRows)
+	// Stable: visitors of the same nickname keep the reply's order (the
+	// other keys are unique).
+	slices.SortStableFunc(rep.Rows, compareSchoolRows)
 	summarizeSchool(rep)
 	return rep, nil
 }

@@ -37,7 +37,8 @@ func MinDuration(d time.Duration) Threshold { return Threshold{min: max(d, 0)} }
 // ParseThreshold reads a threshold: "" or "0" for the default (any watch
 // time), a Go duration ("30m", "1h30m", "90s"), a whole number of seconds
 // ("300"), or a percentage of the broadcast's duration with at most two
-// decimals, above 0 and at most 100 ("80%", "12.5%").
+// decimals, above 0 and at most 100 ("80%", "12.5%"); "0%" is an error, as
+// any watch time is the default, not a share.
 func ParseThreshold(s string) (Threshold, error) {
 	s = strings.TrimSpace(s)
 	bad := func(why string) (Threshold, error) {
@@ -51,8 +52,13 @@ func ParseThreshold(s string) (Threshold, error) {
 		if err != nil || math.IsNaN(p) || math.IsInf(p, 0) {
 			return bad("want a percentage such as 80%")
 		}
+		if p == 0 {
+			// The default is not a share: "0%" would read as a rule that
+			// is not one, so it says where the default is.
+			return bad(`a share must be above 0%; for any watch time, give no threshold (or "0")`)
+		}
 		if p < 0 || p > 100 {
-			return bad("a share must be between 0% and 100%")
+			return bad("a share must be above 0% and at most 100%")
 		}
 		bp := math.Round(p * 100)
 		if math.Abs(bp-p*100) > 1e-6 {

@@ -97,8 +97,8 @@ func wecomSchoolAttendanceCmd() *command {
 		summary: "attendance of school broadcasts: a row per student, parent and visitor (status attended, partial, absent or unknown; watch time; share of the broadcast), then summaries per class, per kind and overall",
 		flags:   func(fs *flag.FlagSet) func() error { return a.register(fs, true) },
 		export: attendanceExport(&a, attendance.SchoolLivingIDs, attendance.Schools, schoolPeopleSheet,
-			func(r *attendance.SchoolReport) (string, []attendance.SchoolRow, []attendance.Summary) {
-				return broadcastTitle(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows, r.Summaries()
+			func(r *attendance.SchoolReport) (section, []attendance.SchoolRow, []attendance.Summary) {
+				return broadcastSection(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows, r.Summaries()
 			}),
 	}
 }
@@ -110,8 +110,8 @@ func wecomAttendanceCmd() *command {
 		summary: "attendance of corp broadcasts: a row per viewer (status, watch time, share of the broadcast, invitor), then summaries per kind, per invitor and overall",
 		flags:   func(fs *flag.FlagSet) func() error { return a.register(fs, false) },
 		export: attendanceExport(&a, attendance.CorpLivingIDs, attendance.Corps, corpPeopleSheet,
-			func(r *attendance.CorpReport) (string, []attendance.ViewerRow, []attendance.Summary) {
-				return broadcastTitle(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows, r.Summaries()
+			func(r *attendance.CorpReport) (section, []attendance.ViewerRow, []attendance.Summary) {
+				return broadcastSection(r.Info.Theme, r.LivingID, r.Incomplete), r.Rows, r.Summaries()
 			}),
 	}
 }
@@ -124,7 +124,7 @@ func attendanceExport[R, Row any](a *attendanceFlags,
 	list func(context.Context, *livestat.Client, string, time.Time, attendance.Options) ([]string, error),
 	reports func(context.Context, *livestat.Client, []string, attendance.Options) ([]R, error),
 	peopleSheet func() *sheet[Row],
-	parts func(R) (title string, rows []Row, sums []attendance.Summary),
+	parts func(R) (sec section, rows []Row, sums []attendance.Summary),
 ) func(context.Context, *livestat.Client, *output) error {
 	return func(ctx context.Context, c *livestat.Client, out *output) error {
 		ids, err := a.livings(ctx, c, out, list)
@@ -142,20 +142,27 @@ func attendanceExport[R, Row any](a *attendanceFlags,
 		out.csvColumns(attendanceFields)
 		var all []attendance.Summary
 		for _, r := range rs {
-			title, rows, s := parts(r)
-			if err := writeSection(out, people, title, rows); err != nil {
+			sec, rows, s := parts(r)
+			if err := writeSection(out, people, sec, rows); err != nil {
 				return err
 			}
 			all = append(all, s...)
 		}
-		return writeSection(out, sums, "Summary", all)
+		return writeSection(out, sums, section{title: "Summary", name: sheetTitle{head: "Summary"}}, all)
 	}
+}
+
+// section names a part of the output of its own: title heads its table,
+// name names its worksheet.
+type section struct {
+	title string
+	name  sheetTitle
 }
 
 // writeSection writes rows as a part of the output of their own: a
 // worksheet, a titled table.
-func writeSection[T any](o *output, s *sheet[T], title string, rows []T) error {
-	if err := s.begin(o, title); err != nil {
+func writeSection[T any](o *output, s *sheet[T], sec section, rows []T) error {
+	if err := s.begin(o, sec.title, sec.name); err != nil {
 		return err
 	}
 	for i := range rows {
@@ -166,8 +173,11 @@ func writeSection[T any](o *output, s *sheet[T], title string, rows []T) error {
 	return o.endPage(0)
 }
 
-// broadcastTitle names a broadcast's part of the output.
-func broadcastTitle(theme, id string, incomplete bool) string {
+// broadcastSection names a broadcast's part of the output: its table's
+// title says when it is still on air (its rows say so in every format, in
+// their incomplete field); its worksheet's name keeps the livingid before
+// the theme, as Excel's 31 characters may not hold both.
+func broadcastSection(theme, id string, incomplete bool) section {
 	t := id
 	if theme != "" {
 		t = theme + " (" + id + ")"
@@ -175,13 +185,14 @@ func broadcastTitle(theme, id string, incomplete bool) string {
 	if incomplete {
 		t += " - still on air, not final"
 	}
-	return t
+	return section{title: t, name: sheetTitle{head: theme, keep: id}}
 }
 
 // attendanceFields are the CSV columns of the attendance commands: the
 // person rows' fields, then the summary rows'. One CSV file has one header,
 // so each row leaves the other kind's columns empty, as its JSON line has
-// no such fields.
+// no such fields; incomplete, which both have, is true or false in every
+// row.
 var attendanceFields = []string{
 	"livingid", "kind", "student_userid", "parent_userid", "userid", "external_userid", "nickname", "name", "class",
 	"partyids", "status", "watch_time", "share", "enter_time", "leave_time", "invitor_userid", "invitor_external_userid",
@@ -192,6 +203,7 @@ var attendanceFields = []string{
 var attendanceTypes = map[string]fieldType{
 	"enter_time": unixTimeField, "leave_time": unixTimeField, "share": ratioField,
 	"attended_rate": ratioField, "partial_rate": ratioField, "absent_rate": ratioField, "unknown_rate": ratioField,
+	"incomplete": boolField,
 }
 
 // percent formats a share for people: 87.5%.
@@ -203,7 +215,7 @@ func percent(f float64) string {
 func schoolPeopleSheet() *sheet[attendance.SchoolRow] {
 	type row = attendance.SchoolRow
 	return &sheet[row]{
-		fields: []string{"livingid", "kind", "student_userid", "parent_userid", "nickname", "name", "class", "partyids", "status", "watch_time", "share", "enter_time", "leave_time"},
+		fields: []string{"livingid", "kind", "student_userid", "parent_userid", "nickname", "name", "class", "partyids", "status", "watch_time", "share", "enter_time", "leave_time", "incomplete"},
 		types:  attendanceTypes,
 		columns: []column[row]{
 			{title: "KIND", width: 7, value: func(r *row) string { return string(r.Kind) }},
@@ -228,7 +240,7 @@ func schoolPeopleSheet() *sheet[attendance.SchoolRow] {
 func corpPeopleSheet() *sheet[attendance.ViewerRow] {
 	type row = attendance.ViewerRow
 	return &sheet[row]{
-		fields: []string{"livingid", "kind", "userid", "external_userid", "name", "status", "watch_time", "share", "invitor_userid", "invitor_external_userid"},
+		fields: []string{"livingid", "kind", "userid", "external_userid", "name", "status", "watch_time", "share", "invitor_userid", "invitor_external_userid", "incomplete"},
 		types:  attendanceTypes,
 		columns: []column[row]{
 			{title: "KIND", width: 13, value: func(r *row) string { return string(r.Kind) }},

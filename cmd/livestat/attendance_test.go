@@ -5,8 +5,10 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/livestat/livestat"
 	"github.com/livestat/livestat/livestattest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,7 +116,7 @@ func TestAttendanceXLSX(t *testing.T) {
 	assert.Equal(t, "Summary", sheets[2])
 	rows, err := f.GetRows(sheets[0])
 	require.NoError(t, err)
-	assert.Equal(t, []string{"livingid", "kind", "student_userid", "parent_userid", "nickname", "name", "class", "partyids", "status", "watch_time", "share", "enter_time", "leave_time"}, rows[0])
+	assert.Equal(t, []string{"livingid", "kind", "student_userid", "parent_userid", "nickname", "name", "class", "partyids", "status", "watch_time", "share", "enter_time", "leave_time", "incomplete"}, rows[0])
 	assert.Equal(t, "lesson-002", rows[1][0])
 	// share (K) is a number with a percentage format.
 	assert.True(t, isNumber(t, f, sheets[0], "K2"))
@@ -144,6 +146,7 @@ func TestAttendanceUsageErrorsSendNothing(t *testing.T) {
 		{[]string{"wecom-attendance", "--living-id", " , "}, "--living-id names no broadcast"},
 		{[]string{"wecom-attendance", "--living-id", "L", "--since", "2026-09-01"}, "--since goes with --user-id"},
 		{[]string{"wecom-attendance", "--living-id", "L", "--min", "lots"}, `--min: invalid value "lots"`},
+		{[]string{"wecom-attendance", "--living-id", "L", "--min", "0%"}, `a share must be above 0%; for any watch time, give no threshold (or "0")`},
 		{[]string{"wecom-school-attendance", "--living-id", "S", "--roster", "/nonexistent/r.csv"}, "--roster: /nonexistent/r.csv: no such file"},
 		{[]string{"wecom-school-attendance", "--living-id", "S", "--roster", bad}, "--roster " + bad},
 		{[]string{"wecom-attendance", "--living-id", "L", "--roster", bad}, "unknown flag --roster"},
@@ -156,4 +159,78 @@ func TestAttendanceUsageErrorsSendNothing(t *testing.T) {
 		assert.Contains(t, r.stderr, tc.want, tc.args)
 		assert.Equal(t, before, srv.TotalCalls(), "no request sent: %v", tc.args)
 	}
+}
+
+// schoolLesson serves the school broadcast id with theme: one student who
+// watched 10 minutes of 30, and online viewers when online > 0 (on air).
+func schoolLesson(t *testing.T, id, theme string, online int) *livestattest.Server {
+	return newServer(t, livestattest.Options{
+		School: map[string]livestattest.School{id: {Watchers: []livestat.SchoolWatcher{
+			{Kind: livestat.KindStudent, StudentUserID: "stu1", PartyIDs: []int64{10}, WatchTime: 600, EnterTime: 1586433904, LeaveTime: 1586434504},
+		}}},
+		SchoolLivingInfo: map[string]livestat.SchoolLivingInfo{id: {
+			Theme: theme, LivingStart: 1586433904, LivingDuration: 1800, OnlineCount: online,
+			LivingRange: livestat.LivingRange{PartyIDs: []int64{10}},
+		}},
+	})
+}
+
+// A broadcast still on air is marked on every person row, in every format,
+// not only in a title that a worksheet name cuts off: JSON lines carry
+// "incomplete": true (nothing when it ended), CSV and workbooks an
+// incomplete column, true or false. A worksheet of a WeCom-length livingid
+// is named after the id (cut, marked with …), not its theme.
+func TestAttendanceOnAirIsMarkedOnEveryPersonRow(t *testing.T) {
+	const id = "lvOQpQDgAAO7_0lG8qfBhNqgKrcdhRRA" // 32 characters, as WeCom's are
+	for _, onAir := range []bool{true, false} {
+		online := 0
+		if onAir {
+			online = 3
+		}
+		srv := schoolLesson(t, id, "三年级数学", online)
+		c := newCLI(t, srv)
+
+		r := c.run("wecom-school-attendance", "--living-id", id)
+		require.Equal(t, 0, r.code, r.stderr)
+		for _, row := range jsonLines(t, r.stdout) {
+			if onAir {
+				assert.Equal(t, true, row["incomplete"], "on air: %v", row)
+			} else {
+				assert.NotContains(t, row, "incomplete", "ended: %v", row)
+			}
+		}
+
+		r = c.run("wecom-school-attendance", "--living-id", id, "--format", "csv")
+		require.Equal(t, 0, r.code, r.stderr)
+		recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+		require.NoError(t, err)
+		col := slicesIndex(recs[0], "incomplete")
+		require.GreaterOrEqual(t, col, 0, "an incomplete column: %v", recs[0])
+		for _, rec := range recs[1:] {
+			assert.Equal(t, map[bool]string{true: "true", false: "false"}[onAir], rec[col], "csv %v", rec)
+		}
+
+		out := filepath.Join(t.TempDir(), "a.xlsx")
+		r = c.run("wecom-school-attendance", "--living-id", id, "--out", out)
+		require.Equal(t, 0, r.code, r.stderr)
+		f := openXLSX(t, out)
+		sheets := f.GetSheetList()
+		require.Len(t, sheets, 2)
+		assert.Equal(t, id[:30]+"…", sheets[0], "the id, not the theme, names the sheet")
+		rows, err := f.GetRows(sheets[0])
+		require.NoError(t, err)
+		require.Len(t, rows, 2, "header and the student")
+		col = slicesIndex(rows[0], "incomplete")
+		require.GreaterOrEqual(t, col, 0, "an incomplete column: %v", rows[0])
+		assert.Equal(t, map[bool]string{true: "TRUE", false: "FALSE"}[onAir], rows[1][col], "xlsx")
+	}
+}
+
+func slicesIndex(s []string, v string) int {
+	for i, e := range s {
+		if e == v {
+			return i
+		}
+	}
+	return -1
 }

@@ -199,13 +199,13 @@ type sheet[T any] struct {
 }
 
 // header writes what comes before the first row.
-func (s *sheet[T]) header(o *output) error { return s.begin(o, "") }
+func (s *sheet[T]) header(o *output) error { return s.begin(o, "", sheetTitle{}) }
 
 // begin starts a part of the output written with s: in a workbook, a
-// worksheet named title (the output's name if ""); on a terminal, a table
-// under title; in CSV the header, once: every sheet of one CSV output has
-// the same fields.
-func (s *sheet[T]) begin(o *output, title string) error {
+// worksheet named after name (the output's name if zero); on a terminal, a
+// table under title; in CSV the header, once: every sheet of one CSV output
+// has the same fields.
+func (s *sheet[T]) begin(o *output, title string, name sheetTitle) error {
 	if o.err != nil {
 		return o.err
 	}
@@ -225,7 +225,7 @@ func (s *sheet[T]) begin(o *output, title string) error {
 		for i, f := range head {
 			types[i] = s.types[f]
 		}
-		return o.book.begin(cmp.Or(title, o.opts.name), head, types)
+		return o.book.begin(cmp.Or(name, sheetTitle{head: o.opts.name}), head, types)
 	case formatTable:
 		if o.tables > 0 {
 			o.endTable()
@@ -270,6 +270,11 @@ func (s *sheet[T]) row(o *output, r *T) error {
 		flat := make(map[string]any, len(s.fields))
 		if err := flatten("", obj, flat); err != nil {
 			return err
+		}
+		for f, t := range s.types {
+			if _, ok := flat[f]; !ok && t == boolField {
+				flat[f] = false // a cell says false where JSON leaves the field out
+			}
 		}
 		vals := make([]any, 0, len(s.fields)+1)
 		if s.kind != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/livestat/livestat"
 	"github.com/rivo/uniseg"
@@ -22,6 +24,7 @@ const (
 	unixTimeField            // Unix seconds (WeCom); 0 is no time
 	chinaTimeField           // "2006-01-02 15:04:05" in UTC+8 (Nuoyun); "" is no time
 	ratioField               // a share from 0 to 1, shown as a percentage
+	boolField                // true or false; absent (omitted from the JSON) is false
 )
 
 // xlsxWidthRows is the number of rows of a worksheet that set its column
@@ -46,6 +49,7 @@ type workbook struct {
 
 func newWorkbook() (*workbook, error) {
 	b := &workbook{f: excelize.NewFile(), names: map[string]bool{}}
+	b.names[reservedSheetName] = true
 	var err error
 	if b.styles.header, err = b.f.NewStyle(&excelize.Style{
 		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
@@ -67,12 +71,12 @@ func ptr[T any](v T) *T { return &v }
 
 // begin starts a worksheet named after title, with the header: the
 // previous worksheet is complete.
-func (b *workbook) begin(title string, header []string, types []fieldType) error {
+func (b *workbook) begin(title sheetTitle, header []string, types []fieldType) error {
 	if err := b.end(); err != nil {
 		return err
 	}
 	name := b.sheetName(title)
-	if len(b.names) == 1 {
+	if len(b.names) == 2 { // the reserved name and this one: the first sheet
 		if err := b.f.SetSheetName("Sheet1", name); err != nil {
 			return err
 		}
@@ -87,32 +91,115 @@ func (b *workbook) begin(title string, header []string, types []fieldType) error
 	return nil
 }
 
-// sheetName makes title a valid worksheet name, unique in the workbook:
-// at most 31 characters, none of : \ / ? * [ ].
-func (b *workbook) sheetName(title string) string {
-	clean := strings.Map(func(r rune) rune {
-		if strings.ContainsRune(`:\/?*[]`, r) || r < ' ' {
-			return '_'
-		}
-		return r
-	}, strings.Trim(title, "' "))
-	if clean == "" {
-		clean = "rows"
+// sheetTitle is what a worksheet is named after: head, then keep (a
+// livingid) in parentheses. When the two do not fit, head is cut (or left
+// out when too little of it would be left), not keep.
+type sheetTitle struct{ head, keep string }
+
+// maxSheetName is the length limit of a sheet name, in UTF-16 units as
+// Excel and excelize count them (an emoji is two).
+const maxSheetName = 31
+
+// minSheetHead is the least of a cut head worth keeping before a kept id,
+// in UTF-16 units: three Chinese characters.
+const minSheetHead = 6
+
+// reservedSheetName is taken in every workbook (lower case, as names are
+// compared): Excel reserves History for its change tracking.
+const reservedSheetName = "history"
+
+// sheetName makes title a valid worksheet name, unique in the workbook: at
+// most 31 UTF-16 units, none of : \ / ? * [ ], no ' at either end, not
+// History. A cut is made between graphemes and marked with "…".
+func (b *workbook) sheetName(title sheetTitle) string {
+	head, keep := cleanSheetName(title.head), cleanSheetName(title.keep)
+	if head == "" && keep == "" {
+		head = "rows"
 	}
-	name := truncRunes(clean, 31)
+	name := fitSheetName(head, keep, maxSheetName)
 	for i := 2; b.names[strings.ToLower(name)]; i++ {
 		suffix := fmt.Sprintf(" (%d)", i)
-		name = truncRunes(clean, 31-len(suffix)) + suffix
+		name = fitSheetName(head, keep, maxSheetName-len(suffix)) + suffix
 	}
 	b.names[strings.ToLower(name)] = true
 	return name
 }
 
-func truncRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
+// cleanSheetName replaces the characters a sheet name may not hold and
+// trims spaces and apostrophes from its ends.
+func cleanSheetName(s string) string {
+	return trimSheetName(strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`:\/?*[]`, r) || r < ' ' {
+			return '_'
+		}
+		return r
+	}, s))
+}
+
+func trimSheetName(s string) string { return strings.Trim(s, "' ") }
+
+// fitSheetName is "head (keep)", head or keep (whichever is not empty) in
+// at most n UTF-16 units; both are clean. What does not fit is cut, head
+// first: "head… (keep)", else keep alone, cut if need be.
+func fitSheetName(head, keep string, n int) string {
+	full := head
+	switch {
+	case head == "":
+		full = keep
+	case keep != "":
+		full = head + " (" + keep + ")"
 	}
-	return s
+	if utf16Len(full) <= n {
+		return full
+	}
+	if head != "" && keep != "" {
+		tail := " (" + keep + ")"
+		if room := n - utf16Len(tail) - 1; room >= minSheetHead {
+			if h := cutUTF16(head, room); h != "" {
+				return h + "…" + tail
+			}
+		}
+		head = keep // the id identifies the broadcast; a theme may not
+	}
+	if utf16Len(head) <= n {
+		return head
+	}
+	return cutUTF16(head, n-1) + "…"
+}
+
+// utf16Len is the length of s in UTF-16 units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// cutUTF16 is the longest start of s of at most n UTF-16 units that ends
+// between graphemes (never inside an emoji, a flag or a character and its
+// accents), trimmed of spaces and apostrophes at its end. A single
+// grapheme longer than n is cut between runes.
+func cutUTF16(s string, n int) string {
+	end, units := 0, 0
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		u := utf16Len(g.Str())
+		if units+u > n {
+			break
+		}
+		units += u
+		_, end = g.Positions()
+	}
+	if end == 0 {
+		for i, r := range s {
+			if units += utf16.RuneLen(r); units > n {
+				break
+			}
+			end = i + utf8.RuneLen(r)
+		}
+	}
+	return strings.TrimRight(s[:end], "' ")
 }
 
 // add writes a row of the current worksheet: values are the row's JSON

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/livestat/livestat"
 	"github.com/stretchr/testify/assert"
@@ -129,4 +132,65 @@ func TestXLSXNuoyun(t *testing.T) {
 	wall := time.Date(2025, 9, 16, 15, 6, 6, 0, time.FixedZone("UTC+8", 8*3600)).Local()
 	assert.Equal(t, time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, time.UTC), cellTime(t, f, "nuoyun-durations", ref))
 	assert.True(t, isNumber(t, f, "nuoyun-durations", "B2"), "room_id is a number")
+}
+
+// utf16Units is the length of s as Excel counts a sheet name's 31
+// characters: in UTF-16 units (an emoji is two).
+func utf16Units(s string) int { return len(utf16.Encode([]rune(s))) }
+
+// A broadcast's theme is free text: whatever it holds, the workbook is
+// written and its sheet is named validly for Excel (at most 31 UTF-16
+// units, no ' at either end, not "History", no grapheme split), after the
+// theme and the livingid, the theme cut rather than the id.
+func TestXLSXBroadcastSheetNames(t *testing.T) {
+	for _, tc := range []struct {
+		name, theme, id string
+		want            string // the sheet's name
+	}{
+		{"emoji", "📚三年级二班数学第十二课：勾股定理的证明与应用练习（课后回放）", "S", "📚三年级二班数学第十二课：勾股定理的证明与应用练习… (S)"},
+		{"emoji at the cut", "一二三四五六七八九十一二三四五六七八九十一二三四五📚练习", "S", "一二三四五六七八九十一二三四五六七八九十一二三四五… (S)"},
+		{"flag at the cut", "abcdefghijklmnopqrstuvwx🇨🇳🇨🇳", "S", "abcdefghijklmnopqrstuvwx… (S)"},
+		{"apostrophe at the cut", "Lesson twelve: Pythagoras' theorem", "S", "Lesson twelve_ Pythagoras… (S)"},
+		{"cut ends a word", "Lesson 12: intro to Pythagoras' theorem", "S", "Lesson 12_ intro to Pythag… (S)"},
+		{"apostrophes around", "'quoted'", "'id'", "quoted (id)"},
+		{"fits", "数学", "S", "数学 (S)"},
+		{"no theme", "", "S", "S"},
+		{"WeCom id", "数学", "lvOQpQDgAAO7_0lG8qfBhNqgKrcdhRRA", "lvOQpQDgAAO7_0lG8qfBhNqgKrcdhR…"},
+		{"id of 31", "数学", "lvOQpQDgAAO7_0lG8qfBhNqgKrcdhRR", "lvOQpQDgAAO7_0lG8qfBhNqgKrcdhRR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := schoolLesson(t, tc.id, tc.theme, 0)
+			out := filepath.Join(t.TempDir(), "a.xlsx")
+			r := newCLI(t, srv).run("wecom-school-attendance", "--living-id", tc.id, "--out", out)
+			require.Equal(t, 0, r.code, r.stderr)
+			sheets := openXLSX(t, out).GetSheetList()
+			require.Len(t, sheets, 2)
+			assert.Equal(t, tc.want, sheets[0])
+			assert.LessOrEqual(t, utf16Units(sheets[0]), 31, sheets[0])
+			assert.True(t, utf8.ValidString(sheets[0]), sheets[0])
+		})
+	}
+}
+
+// sheetName itself, for names no broadcast gives: the reserved History,
+// apostrophes at the ends after a cut, and the suffix that keeps names
+// unique, all within 31 UTF-16 units.
+func TestXLSXSheetNameRules(t *testing.T) {
+	b, err := newWorkbook()
+	require.NoError(t, err)
+	defer b.f.Close()
+	long := strings.Repeat("😀", 20) // 40 units
+	for _, tc := range []struct{ in, want string }{
+		{"History", "History (2)"},
+		{"history", "history (3)"},
+		{"''", "rows"},
+		{"a/b:c", "a_b_c"},
+		{strings.Repeat("x", 29) + "'yz", strings.Repeat("x", 29) + "…"},
+		{long, strings.Repeat("😀", 15) + "…"},
+		{long, strings.Repeat("😀", 13) + "… (2)"},
+	} {
+		got := b.sheetName(sheetTitle{head: tc.in})
+		assert.Equal(t, tc.want, got, tc.in)
+		assert.LessOrEqual(t, utf16Units(got), 31, got)
+	}
 }
