@@ -116,7 +116,8 @@ func (a *benchAPI) livestat(tb testing.TB, opts ...Option) *Client {
 	return c
 }
 
-// stringCursor reads a WeCom cursor "p<n>" from field; none is page 1.
+// stringCursor reads a WeCom cursor "p<n>" from field; none, "" or "0"
+// (which the docs suggest for the first call) is page 1.
 func stringCursor(field string) func([]byte) int {
 	key := []byte(`"` + field + `":"`)
 	return func(body []byte) int {
@@ -125,6 +126,9 @@ func stringCursor(field string) func([]byte) int {
 			return 1
 		}
 		v := body[i+len(key):]
+		if bytes.HasPrefix(v, []byte(`"`)) || bytes.HasPrefix(v, []byte(`0"`)) {
+			return 1
+		}
 		if len(v) == 0 || v[0] != 'p' {
 			return 0
 		}

@@ -18,12 +18,13 @@ import (
 const drainRows = 200_000
 
 // drainCase is one endpoint of B1: its loopback pages and the two ways of
-// draining them.
+// draining them. Each drain adds a field of every row to sum (the same
+// field on both sides) and returns the number of rows.
 type drainCase struct {
 	name     string
-	pages    func(testing.TB) *benchPages
-	livestat func(ctx context.Context, c *Client) (int, error)
-	baseline func(ctx context.Context, b *baseline) (int, error)
+	pages    func(tb testing.TB, rows int) *benchPages
+	livestat func(ctx context.Context, c *Client, sum *int64) (int, error)
+	baseline func(ctx context.Context, b *baseline, sum *int64) (int, error)
 }
 
 // count drains seq and returns the number of items, touching each so the
@@ -42,52 +43,92 @@ func count[T any](seq func(func(T, error) bool), touch func(*T)) (int, error) {
 
 func drainCases() []drainCase {
 	const living = "bench-living"
-	var sink Seconds // receives a field of every row
 	return []drainCase{
 		{
 			name: "living",
 			// 1000 rows a page: 800 members and 200 external contacts.
-			pages: func(tb testing.TB) *benchPages { return benchLivingPages(tb, drainRows/1000, 800, 200) },
-			livestat: func(ctx context.Context, c *Client) (int, error) {
-				return count(c.Living.Viewers(ctx, WatchStatRequest{LivingID: living}), func(v *LivingViewer) { sink += v.WatchTime })
+			pages: func(tb testing.TB, rows int) *benchPages { return benchLivingPages(tb, rows/1000, 800, 200) },
+			livestat: func(ctx context.Context, c *Client, sum *int64) (int, error) {
+				return count(c.Living.Viewers(ctx, WatchStatRequest{LivingID: living}), func(v *LivingViewer) { *sum += int64(v.WatchTime) })
 			},
-			baseline: func(ctx context.Context, b *baseline) (int, error) {
-				return b.livingViewers(ctx, living, func(v *LivingViewer) { sink += v.WatchTime })
+			baseline: func(ctx context.Context, b *baseline, sum *int64) (int, error) {
+				return b.livingViewers(ctx, living,
+					func(v *plainLivingUser) { *sum += int64(v.WatchTime) },
+					func(v *plainExternalUser) { *sum += int64(v.WatchTime) })
 			},
 		},
 		{
 			name: "school-watch",
 			// 1000 rows a page: 600 students, 300 parents, 100 visitors.
-			pages: func(tb testing.TB) *benchPages { return benchSchoolWatchPages(tb, drainRows/1000, 600, 300, 100) },
-			livestat: func(ctx context.Context, c *Client) (int, error) {
-				return count(c.School.Watchers(ctx, SchoolStatRequest{LivingID: living}), func(v *SchoolWatcher) { sink += v.WatchTime })
+			pages: func(tb testing.TB, rows int) *benchPages { return benchSchoolWatchPages(tb, rows/1000, 600, 300, 100) },
+			livestat: func(ctx context.Context, c *Client, sum *int64) (int, error) {
+				return count(c.School.Watchers(ctx, SchoolStatRequest{LivingID: living}), func(v *SchoolWatcher) { *sum += int64(v.WatchTime) })
 			},
-			baseline: func(ctx context.Context, b *baseline) (int, error) {
-				return b.schoolWatchers(ctx, living, func(v *SchoolWatcher) { sink += v.WatchTime })
+			baseline: func(ctx context.Context, b *baseline, sum *int64) (int, error) {
+				return b.schoolWatchers(ctx, living,
+					func(v *plainSchoolStudent) { *sum += int64(v.WatchTime) },
+					func(v *plainSchoolParent) { *sum += int64(v.WatchTime) },
+					func(v *plainSchoolVisitor) { *sum += int64(v.WatchTime) })
 			},
 		},
 		{
 			name: "school-unwatch",
 			// 1000 rows a page: 700 students, 300 parents.
-			pages: func(tb testing.TB) *benchPages { return benchSchoolUnwatchPages(tb, drainRows/1000, 700, 300) },
-			livestat: func(ctx context.Context, c *Client) (int, error) {
-				return count(c.School.Absentees(ctx, SchoolStatRequest{LivingID: living}), func(v *SchoolAbsentee) { sink += Seconds(len(v.PartyIDs)) })
+			pages: func(tb testing.TB, rows int) *benchPages { return benchSchoolUnwatchPages(tb, rows/1000, 700, 300) },
+			livestat: func(ctx context.Context, c *Client, sum *int64) (int, error) {
+				return count(c.School.Absentees(ctx, SchoolStatRequest{LivingID: living}), func(v *SchoolAbsentee) { *sum += int64(len(v.PartyIDs)) })
 			},
-			baseline: func(ctx context.Context, b *baseline) (int, error) {
-				return b.schoolAbsentees(ctx, living, func(v *SchoolAbsentee) { sink += Seconds(len(v.PartyIDs)) })
+			baseline: func(ctx context.Context, b *baseline, sum *int64) (int, error) {
+				return b.schoolAbsentees(ctx, living,
+					func(v *plainUnwatchStudent) { *sum += int64(len(v.PartyIDs)) },
+					func(v *plainUnwatchParent) { *sum += int64(len(v.PartyIDs)) })
 			},
 		},
 		{
 			name: "nuoyun",
 			// MaxNuoyunPageSize rows a page, page after page.
-			pages: func(tb testing.TB) *benchPages { return benchNuoyunPages(tb, drainRows, MaxNuoyunPageSize) },
-			livestat: func(ctx context.Context, c *Client) (int, error) {
-				return count(c.Nuoyun.UserDurations(ctx, UserDurationRequest{}), func(v *UserDuration) { sink += v.StayDuration })
+			pages: func(tb testing.TB, rows int) *benchPages { return benchNuoyunPages(tb, rows, MaxNuoyunPageSize) },
+			livestat: func(ctx context.Context, c *Client, sum *int64) (int, error) {
+				return count(c.Nuoyun.UserDurations(ctx, UserDurationRequest{}), func(v *UserDuration) { *sum += int64(v.StayDuration) })
 			},
-			baseline: func(ctx context.Context, b *baseline) (int, error) {
-				return b.nuoyunDurations(ctx, func(v *UserDuration) { sink += v.StayDuration })
+			baseline: func(ctx context.Context, b *baseline, sum *int64) (int, error) {
+				return b.nuoyunDurations(ctx, func(v *plainDuration) { *sum += int64(v.StayDuration) })
 			},
 		},
+	}
+}
+
+// TestBaselineAgreesWithLivestat drains a few pages of every B1 endpoint
+// both ways: the baseline's plain structs must decode the loopback replies
+// (which have the shapes the docs show) to the same rows as livestat, by
+// count and by the sum of a field of each row. Otherwise B1 would compare
+// unequal work.
+func TestBaselineAgreesWithLivestat(t *testing.T) {
+	const rows = 3000
+	ctx := context.Background()
+	for _, dc := range drainCases() {
+		t.Run(dc.name, func(t *testing.T) {
+			api := newBenchAPI(t, dc.pages(t, rows))
+			bl, err := newBaseline(ctx, api.client(t), api.srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var baseSum, liveSum int64
+			baseRows, err := dc.baseline(ctx, bl, &baseSum)
+			if err != nil {
+				t.Fatalf("baseline: %v", err)
+			}
+			liveRows, err := dc.livestat(ctx, api.livestat(t), &liveSum)
+			if err != nil {
+				t.Fatalf("livestat: %v", err)
+			}
+			if baseRows != rows || liveRows != rows {
+				t.Fatalf("rows: baseline %d, livestat %d, want %d each", baseRows, liveRows, rows)
+			}
+			if baseSum == 0 || baseSum != liveSum {
+				t.Fatalf("sum of a field over the rows: baseline %d, livestat %d (want equal, non-zero)", baseSum, liveSum)
+			}
+		})
 	}
 }
 
@@ -100,18 +141,19 @@ func drainCases() []drainCase {
 func BenchmarkDrain(b *testing.B) {
 	for _, dc := range drainCases() {
 		b.Run("endpoint="+dc.name, func(b *testing.B) {
-			api := newBenchAPI(b, dc.pages(b))
+			api := newBenchAPI(b, dc.pages(b, drainRows))
+			var sink int64 // receives a field of every row
 			ctx := context.Background()
 			b.Run("impl=baseline", func(b *testing.B) {
 				bl, err := newBaseline(ctx, api.client(b), api.srv.URL)
 				if err != nil {
 					b.Fatal(err)
 				}
-				perRow(b, func() (int, error) { return dc.baseline(ctx, bl) })
+				perRow(b, func() (int, error) { return dc.baseline(ctx, bl, &sink) })
 			})
 			b.Run("impl=livestat", func(b *testing.B) {
 				c := api.livestat(b)
-				perRow(b, func() (int, error) { return dc.livestat(ctx, c) })
+				perRow(b, func() (int, error) { return dc.livestat(ctx, c, &sink) })
 			})
 		})
 	}

@@ -58,7 +58,7 @@ func BenchmarkNuoyunConcurrentPages(b *testing.B) {
 		ctx := context.Background()
 		bl := &baseline{hc: &http.Client{Transport: srv.Client().Transport.(*http.Transport).Clone()}, base: srv.URL}
 		for b.Loop() {
-			n, err := bl.nuoyunDurations(ctx, func(*UserDuration) {})
+			n, err := bl.nuoyunDurations(ctx, func(*plainDuration) {})
 			if err != nil {
 				b.Fatal(err)
 			}
