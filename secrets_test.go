@@ -106,27 +106,10 @@ func TestClientTraceNeverSeesCredentialHeaders(t *testing.T) {
 // gettoken reply; livestat still uses the real token.
 func TestMiddlewareNeverSeesTheTokenInAReply(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var bodies []string
-	dump := func(next http.RoundTripper) http.RoundTripper {
-		return roundTripper(func(r *http.Request) (*http.Response, error) {
-			resp, err := next.RoundTrip(r)
-			if err != nil {
-				return nil, err
-			}
-			b, err := io.ReadAll(resp.Body)
-			if err != nil {
-				return nil, err
-			}
-			resp.Body.Close()
-			mu.Lock()
-			bodies = append(bodies, string(b))
-			mu.Unlock()
-			resp.Body = io.NopCloser(bytes.NewReader(b))
-			return resp, nil
-		})
-	}
+	rec := &bodyRecorder{}
+	dump := rec.middleware
 	e := newMockEnv(t, WithMiddleware(dump))
+	var mu sync.Mutex
 	var used []string
 	e.mt.RegisterResponder(http.MethodPost, testBase+"/cgi-bin/living/get_watch_stat", func(r *http.Request) (*http.Response, error) {
 		mu.Lock()
@@ -138,6 +121,7 @@ func TestMiddlewareNeverSeesTheTokenInAReply(t *testing.T) {
 	require.NoError(t, err)
 
 	assert.Equal(t, []string{testToken}, used, "livestat read the real token from the reply")
+	bodies := rec.all()
 	require.Len(t, bodies, 2, "gettoken and the page")
 	assert.Contains(t, bodies[0], `"access_token":"REDACTED"`)
 	assert.Contains(t, bodies[0], `"expires_in":7200`, "the rest of the reply is untouched")
@@ -384,26 +368,8 @@ func TestAPIErrorMessageEchoingACredentialIsScrubbed(t *testing.T) {
 // middleware that logs reply bodies with the credentials REDACTED.
 func TestMiddlewareNeverSeesAnEchoedCredential(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var bodies []string
-	dump := func(next http.RoundTripper) http.RoundTripper {
-		return roundTripper(func(r *http.Request) (*http.Response, error) {
-			resp, err := next.RoundTrip(r)
-			if err != nil {
-				return nil, err
-			}
-			b, err := io.ReadAll(resp.Body)
-			if err != nil {
-				return nil, err
-			}
-			resp.Body.Close()
-			mu.Lock()
-			bodies = append(bodies, string(b))
-			mu.Unlock()
-			resp.Body = io.NopCloser(bytes.NewReader(b))
-			return resp, nil
-		})
-	}
+	rec := &bodyRecorder{}
+	dump := rec.middleware
 	a := escPlaced("query")
 	c, mt := newNuoyunClient(t, WithNuoyunAuth(a), WithoutRetries(), WithMiddleware(dump))
 	mt.RegisterResponder(http.MethodPost, nuoyunTestURL, func(r *http.Request) (*http.Response, error) {
@@ -413,6 +379,7 @@ func TestMiddlewareNeverSeesAnEchoedCredential(t *testing.T) {
 	re, ok := errors.AsType[*ResponseError](err)
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, 403, re.HTTPStatus)
+	bodies := rec.all()
 	require.Len(t, bodies, 1)
 	assert.Contains(t, bodies[0], "sign=REDACTED")
 	assertNoEncodedSecret(t, "the reply body the middleware saw", bodies[0], escKey, escSign())
@@ -437,3 +404,36 @@ func escPlaced(where string) RequestAuthorizer {
 
 // escSign is the sign SignAuthorizer computes for escKey at 1700000000123.
 func escSign() string { return signMD5("1700000000123", escKey, testSecret) }
+
+// bodyRecorder is a middleware that logs every reply body it passes up, as
+// a logging middleware would.
+type bodyRecorder struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (rec *bodyRecorder) middleware(next http.RoundTripper) http.RoundTripper {
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := next.RoundTrip(r)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		rec.mu.Lock()
+		rec.bodies = append(rec.bodies, string(b))
+		rec.mu.Unlock()
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		return resp, nil
+	})
+}
+
+// all returns the bodies recorded so far.
+func (rec *bodyRecorder) all() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]string(nil), rec.bodies...)
+}
