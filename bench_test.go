@@ -4,7 +4,9 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Benchmarks of livestat against the hand-written baseline (baseline_test.go),
@@ -164,6 +166,7 @@ func BenchmarkDrain(b *testing.B) {
 func perRow(b *testing.B, drain func() (int, error)) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	cpu0 := processCPU(b)
 	for b.Loop() {
 		n, err := drain()
 		if err != nil {
@@ -173,11 +176,22 @@ func perRow(b *testing.B, drain func() (int, error)) {
 			b.Fatalf("drained %d rows, want %d", n, drainRows)
 		}
 	}
+	cpu := processCPU(b) - cpu0
 	runtime.ReadMemStats(&after)
 	rows := float64(b.N) * drainRows
+	b.ReportMetric(float64(cpu.Nanoseconds())/rows, "cpu-ns/row")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/rows, "B/row")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/rows, "allocs/row")
+}
+
+// processCPU returns the CPU time (user and system) the process has used.
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkToken (B2) measures the token as every WeCom call gets it.

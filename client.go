@@ -534,9 +534,8 @@ func (cl *Client) once(ctx context.Context, api vendorAPI, c *call, cred string,
 			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: reason, Snippet: snip(), Err: err}
 		}
 		// A failure reply may carry a payload of another shape than a
-		// success (PHP back ends send [] for an empty {}). json.Unmarshal
-		// still fills the other fields, so when the status it decoded says
-		// failure, that failure is the better report.
+		// success (PHP back ends send [] for an empty {}); decodeReply then
+		// reads its status on its own, and a failure is the better report.
 		if !st.ok && st.code != 0 && st.code != noStatus {
 			return 0, newAPIError(c.vendor, c.endpoint, st.code, cr.scrubString(st.msg), status)
 		}
@@ -545,7 +544,7 @@ func (cl *Client) once(ctx context.Context, api vendorAPI, c *call, cred string,
 	if creds := cr.replyCredentials(); creds != nil && out != nil {
 		// The real values of the reply's credentials, which the
 		// middleware saw as REDACTED.
-		if err := json.Unmarshal(creds, out); err != nil {
+		if err := unmarshalJSON(creds, out); err != nil {
 			return 0, &ResponseError{Vendor: c.vendor, Endpoint: c.endpoint, HTTPStatus: status, Reason: "wrong shape", Err: err}
 		}
 		if r, ok := out.(statusReply); ok {

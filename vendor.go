@@ -2,7 +2,6 @@ package livestat
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 )
 
@@ -114,25 +113,4 @@ type statusReply interface {
 	// that a reply without one ({} or null from a gateway) is not taken
 	// for a success with no rows.
 	unsetStatus()
-}
-
-// decodeReply decodes data into out (nil: the payload is dropped) and
-// returns the status of its envelope. When out embeds the envelope, one
-// pass decodes both; otherwise env is decoded first, and the payload only
-// after a success.
-func decodeReply(data []byte, out any, env statusReply) (apiStatus, error) {
-	if r, ok := out.(statusReply); ok {
-		r.unsetStatus()
-		err := json.Unmarshal(data, out)
-		return r.status(), err
-	}
-	env.unsetStatus()
-	if err := json.Unmarshal(data, env); err != nil {
-		return env.status(), err
-	}
-	st := env.status()
-	if !st.ok || out == nil {
-		return st, nil
-	}
-	return st, json.Unmarshal(data, out)
 }
