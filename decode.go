@@ -1,6 +1,12 @@
 package livestat
 
 import (
+	"bytes"
+	"fmt"
+	"slices"
+	"unicode"
+	"unicode/utf8"
+
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	jsonv1 "github.com/go-json-experiment/json/v1"
@@ -80,4 +86,238 @@ func decodeEnvelope(data []byte, env statusReply) (apiStatus, error) {
 	o := decodeOptions(true)
 	err := jsonv2.Unmarshal(data, env, o[:]...)
 	return env.status(), err
+}
+
+// The rows of the paged endpoints decode through UnmarshalJSONFrom
+// methods (beside each type) built on the readers below: a switch on the
+// member name instead of reflection and a map lookup per member. Each
+// decodes what encoding/json (v1) decodes into the same struct; the
+// differential test (decode_diff_test.go) holds them to it, and
+// TestRowDecodersKnowEveryField to the struct's fields.
+
+// readObject reads the JSON object at dec's position, calling member with
+// the name of each member as encoding/json matches it to a struct field:
+// unescaped and folded (see foldName). member decodes the value from dec
+// and reports whether it knew the name; the value of a name it did not
+// know is skipped. name is valid only until member reads from dec, so
+// member must look at it first. null leaves the object as it was, as
+// encoding/json does for a struct; a value of another kind is an error.
+func readObject(dec *jsontext.Decoder, member func(dec *jsontext.Decoder, name []byte) (bool, error)) error {
+	switch k := dec.PeekKind(); k {
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
+	case '{':
+	default:
+		return wrongKind(dec, "an object")
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		// Names are matched as they are first, and folded only when that
+		// fails: most replies use the fields' own names.
+		known, err := member(dec, raw[1:len(raw)-1])
+		if !known && err == nil {
+			if folded, ok := foldName(raw); ok {
+				known, err = member(dec, folded)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if !known {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+// wrongKind reports the value at dec's position as not being what. It
+// reads nothing, unless the value is not valid JSON, whose syntax error it
+// returns: decoding stops at the error.
+func wrongKind(dec *jsontext.Decoder, what string) error {
+	k := dec.PeekKind()
+	if k == 0 { // an error, which the next read returns
+		_, err := dec.ReadValue()
+		return err
+	}
+	return fmt.Errorf("want %s, got %s", what, kindName(k))
+}
+
+// kindName names a kind of JSON value as the errors do.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 'f', 't':
+		return "a boolean"
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	}
+	return "something else"
+}
+
+// foldName returns the member name raw (a JSON string with its quotes) as
+// encoding/json compares it with the names of struct fields: unescaped,
+// and folded so that it equals a field's name exactly when
+// bytes.EqualFold would. livestat's field names are lower-case ASCII, so
+// the name is folded to lower case: an ASCII letter by its case, any other
+// character by its case-folding orbit (unicode.SimpleFold), whose smallest
+// member stands for it as in encoding/json: the Kelvin sign K folds to
+// "k" and the long s ſ to "s", and a character whose orbit holds no ASCII
+// letter can match no field. Invalid UTF-8 is left as it is, and matches
+// nothing. It reports false when the folded name is the name itself.
+func foldName(raw []byte) ([]byte, bool) {
+	name := raw[1 : len(raw)-1]
+	plain := true
+	for _, c := range name {
+		if c == '\\' || c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return nil, false
+	}
+	if bytes.IndexByte(name, '\\') >= 0 {
+		// The decoder has checked the escapes; invalid UTF-8 becomes
+		// U+FFFD, as encoding/json has it.
+		name, _ = jsontext.AppendUnquote(nil, raw)
+	}
+	out := make([]byte, 0, len(name))
+	for i := 0; i < len(name); {
+		c := name[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(name[i:])
+		if f := smallestFold(r); f < utf8.RuneSelf && n > 1 {
+			out = append(out, byte(unicode.ToLower(f)))
+		} else {
+			out = append(out, name[i:i+n]...)
+		}
+		i += n
+	}
+	return out, true
+}
+
+// smallestFold returns the smallest rune of r's case-folding orbit.
+func smallestFold(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return least
+}
+
+// readString decodes a JSON string into *dst; null leaves it as it was.
+// Invalid UTF-8 becomes U+FFFD, as with encoding/json.
+func readString[T ~string](dec *jsontext.Decoder, dst *T) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	switch raw[0] {
+	case '"':
+		if s := raw[1 : len(raw)-1]; bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+			*dst = T(s) // its text is its value: one copy
+			return nil
+		}
+		b, _ := jsontext.AppendUnquote(nil, raw) // only invalid UTF-8 can fail, replaced
+		*dst = T(b)
+		return nil
+	case 'n':
+		return nil
+	}
+	return wrongValue("a string", raw)
+}
+
+// readInt decodes a JSON integer into *dst, as encoding/json does: a
+// fraction, an exponent or a value that does not fit is an error, null
+// leaves *dst as it was.
+func readInt[T ~int | ~int64](dec *jsontext.Decoder, dst *T) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	if raw[0] == 'n' {
+		return nil
+	}
+	v, ok := parseInt(raw)
+	if !ok || int64(T(v)) != v {
+		return wrongValue("an integer", raw)
+	}
+	*dst = T(v)
+	return nil
+}
+
+// wrongValue reports raw, a JSON value, as not being what.
+func wrongValue(what string, raw []byte) error {
+	return fmt.Errorf("want %s, got %s", what, kindName(jsontext.Value(raw).Kind()))
+}
+
+// readInts decodes a JSON array of integers into *dst as encoding/json
+// does: [] is an empty slice, null a nil one, a null element 0. It
+// allocates the slice once, at its length.
+func readInts[T ~int64](dec *jsontext.Decoder, dst *[]T) error {
+	switch dec.PeekKind() {
+	case '[':
+	case 'n':
+		_, err := dec.ReadToken()
+		*dst = nil
+		return err
+	default:
+		return wrongKind(dec, "an array of integers")
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	var arr [8]T
+	ids := arr[:0]
+	for dec.PeekKind() != ']' {
+		var v T
+		if err := readInt(dec, &v); err != nil {
+			return err
+		}
+		ids = append(ids, v)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		*dst = []T{}
+	} else {
+		*dst = slices.Clone(ids)
+	}
+	return nil
+}
+
+// readRaw reads the value at dec's position and hands its JSON text to
+// decode, the UnmarshalJSON method of a lenient type, which parses it
+// without copying it.
+func readRaw(dec *jsontext.Decoder, decode func([]byte) error) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return decode(raw)
 }

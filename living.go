@@ -6,6 +6,8 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // LivingService calls WeCom corp living (直播) statistics.
@@ -108,6 +110,37 @@ type LivingViewer struct {
 }
 
 func (v *LivingViewer) setKind(k ViewerKind) { v.Kind = k }
+
+// UnmarshalJSONFrom decodes a row of a get_watch_stat reply from dec (the
+// encoding/json/v2 interface) as encoding/json decodes it into the struct;
+// see readObject.
+func (v *LivingViewer) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "kind":
+			return true, readString(dec, &v.Kind)
+		case "userid":
+			return true, readString(dec, &v.UserID)
+		case "external_userid":
+			return true, readString(dec, &v.ExternalUserID)
+		case "type":
+			return true, readInt(dec, &v.Type)
+		case "name":
+			return true, readString(dec, &v.Name)
+		case "watch_time":
+			return true, readInt(dec, &v.WatchTime)
+		case "is_comment":
+			return true, readRaw(dec, v.IsComment.UnmarshalJSON)
+		case "is_mic":
+			return true, readRaw(dec, v.IsMic.UnmarshalJSON)
+		case "invitor_userid":
+			return true, readString(dec, &v.InvitorUserID)
+		case "invitor_external_userid":
+			return true, readString(dec, &v.InvitorExternalUserID)
+		}
+		return false, nil
+	})
+}
 
 // ID returns UserID or ExternalUserID, whichever the kind uses.
 func (v *LivingViewer) ID() string {

@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/http"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // EndpointNuoyunUserDurations is Nuoyun's getAccountUserDurationList.
@@ -163,6 +165,51 @@ type UserDuration struct {
 	FirstVisitTime           ChinaTime `json:"first_visit_time"`
 	LastVisitTime            ChinaTime `json:"last_visit_time"`
 	Device                   Device    `json:"device"`
+}
+
+// UnmarshalJSONFrom decodes a row of a getAccountUserDurationList reply
+// from dec (the encoding/json/v2 interface) as encoding/json decodes it
+// into the struct; see readObject.
+func (d *UserDuration) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "room_id":
+			return true, readRaw(dec, d.RoomID.UnmarshalJSON)
+		case "wechat_user_space_id":
+			return true, readRaw(dec, d.WeChatUserSpaceID.UnmarshalJSON)
+		case "wechat_user_name":
+			return true, readString(dec, &d.WeChatUserName)
+		case "wechat_user_photo":
+			return true, readString(dec, &d.WeChatUserPhoto)
+		case "stay_duration":
+			return true, readInt(dec, &d.StayDuration)
+		case "live_duration":
+			return true, readInt(dec, &d.LiveDuration)
+		case "playback_duration":
+			return true, readInt(dec, &d.PlaybackDuration)
+		case "ip":
+			return true, readString(dec, &d.IP)
+		case "area":
+			return true, readString(dec, &d.Area)
+		case "third_uuid":
+			return true, readString(dec, &d.ThirdUUID)
+		case "third_wechat_info":
+			return true, d.ThirdWeChatInfo.UnmarshalJSONFrom(dec)
+		case "channel_info":
+			return true, d.ChannelInfo.UnmarshalJSONFrom(dec)
+		case "invited_wechat_user_space_id":
+			return true, readRaw(dec, d.InvitedWeChatUserSpaceID.UnmarshalJSON)
+		case "invited_name":
+			return true, readString(dec, &d.InvitedName)
+		case "first_visit_time":
+			return true, readRaw(dec, d.FirstVisitTime.UnmarshalJSON)
+		case "last_visit_time":
+			return true, readRaw(dec, d.LastVisitTime.UnmarshalJSON)
+		case "device":
+			return true, readRaw(dec, d.Device.UnmarshalJSON)
+		}
+		return false, nil
+	})
 }
 
 // GetUserDurations fetches one page of viewer durations (POST

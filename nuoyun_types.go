@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // This file holds the lenient value types of Nuoyun replies, whose docs and
@@ -287,6 +289,23 @@ func (i ThirdWeChatInfo) MarshalJSON() ([]byte, error) {
 	return marshalOptional(i.Present, plain(i))
 }
 
+// UnmarshalJSONFrom decodes the object from dec (the encoding/json/v2
+// interface) as UnmarshalJSON does; see readOptional.
+func (i *ThirdWeChatInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*i = ThirdWeChatInfo{}
+	return readOptional(dec, &i.Present, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "authorizer_appid":
+			return true, readString(dec, &i.AuthorizerAppID)
+		case "openid":
+			return true, readString(dec, &i.OpenID)
+		case "unionid":
+			return true, readString(dec, &i.UnionID)
+		}
+		return false, nil
+	})
+}
+
 // ChannelInfo is the store (门店) channel a viewer belongs to. Present is
 // false when the API sent {}, [] or null, or no such field. Like
 // ThirdWeChatInfo, it may come as an array of objects, [{…}]: the first
@@ -320,6 +339,61 @@ func (c *ChannelInfo) UnmarshalJSON(b []byte) error {
 func (c ChannelInfo) MarshalJSON() ([]byte, error) {
 	type plain ChannelInfo
 	return marshalOptional(c.Present, plain(c))
+}
+
+// UnmarshalJSONFrom decodes the object from dec (the encoding/json/v2
+// interface) as UnmarshalJSON does; see readOptional.
+func (c *ChannelInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*c = ChannelInfo{}
+	return readOptional(dec, &c.Present, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "channel_id":
+			return true, readRaw(dec, c.ChannelID.UnmarshalJSON)
+		case "channel_name":
+			return true, readString(dec, &c.ChannelName)
+		case "store_id":
+			return true, readString(dec, &c.StoreID)
+		}
+		return false, nil
+	})
+}
+
+// readOptional decodes one of Nuoyun's optional objects from dec, as
+// unmarshalOptional does, into an object the caller has zeroed and whose
+// members member decodes (see readObject): an object, or the first
+// element of an array of objects, the other elements being skipped.
+// *present is set when the object has a member: null, {}, [] and an array
+// whose first element is null leave it absent.
+func readOptional(dec *jsontext.Decoder, present *bool, member func(dec *jsontext.Decoder, name []byte) (bool, error)) error {
+	noteMember := func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		*present = true
+		return member(dec, name)
+	}
+	if dec.PeekKind() != '[' {
+		return readObject(dec, noteMember)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	switch k := dec.PeekKind(); k {
+	case ']':
+	case '{', 'n':
+		if err := readObject(dec, noteMember); err != nil {
+			return err
+		}
+	default:
+		if k == 0 {
+			return wrongKind(dec, "")
+		}
+		return fmt.Errorf("want an object or an array of objects, got an array whose first element is %s", kindName(k))
+	}
+	for dec.PeekKind() != ']' {
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
 }
 
 // unmarshalOptional is the UnmarshalJSON of Nuoyun's optional objects

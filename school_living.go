@@ -4,6 +4,8 @@ import (
 	"context"
 	"iter"
 	"net/http"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // SchoolService calls WeCom school living (上课直播) statistics.
@@ -105,6 +107,35 @@ type SchoolWatcher struct {
 
 func (w *SchoolWatcher) setKind(k ViewerKind) { w.Kind = k }
 
+// UnmarshalJSONFrom decodes a row of a get_watch_stat_v2 reply from dec
+// (the encoding/json/v2 interface) as encoding/json decodes it into the
+// struct; see readObject.
+func (w *SchoolWatcher) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "kind":
+			return true, readString(dec, &w.Kind)
+		case "student_userid":
+			return true, readString(dec, &w.StudentUserID)
+		case "parent_userid":
+			return true, readString(dec, &w.ParentUserID)
+		case "nickname":
+			return true, readString(dec, &w.Nickname)
+		case "partyids":
+			return true, readInts(dec, &w.PartyIDs)
+		case "watch_time":
+			return true, readInt(dec, &w.WatchTime)
+		case "enter_time":
+			return true, readInt(dec, &w.EnterTime)
+		case "leave_time":
+			return true, readInt(dec, &w.LeaveTime)
+		case "is_comment":
+			return true, readRaw(dec, w.IsComment.UnmarshalJSON)
+		}
+		return false, nil
+	})
+}
+
 // ID returns the row's identity: ParentUserID for parents, Nickname for
 // visitors, StudentUserID for students.
 func (w *SchoolWatcher) ID() string {
@@ -136,6 +167,25 @@ type SchoolAbsentee struct {
 }
 
 func (a *SchoolAbsentee) setKind(k ViewerKind) { a.Kind = k }
+
+// UnmarshalJSONFrom decodes a row of a get_unwatch_stat_v2 reply from dec
+// (the encoding/json/v2 interface) as encoding/json decodes it into the
+// struct; see readObject.
+func (a *SchoolAbsentee) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "kind":
+			return true, readString(dec, &a.Kind)
+		case "student_userid":
+			return true, readString(dec, &a.StudentUserID)
+		case "parent_userid":
+			return true, readString(dec, &a.ParentUserID)
+		case "partyids":
+			return true, readInts(dec, &a.PartyIDs)
+		}
+		return false, nil
+	})
+}
 
 // ID returns ParentUserID for parents and StudentUserID for students.
 func (a *SchoolAbsentee) ID() string {
