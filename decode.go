@@ -276,8 +276,9 @@ func wrongValue(what string, raw []byte) error {
 }
 
 // readInts decodes a JSON array of integers into *dst as encoding/json
-// does: [] is an empty slice, null a nil one, a null element 0. It
-// allocates the slice once, at its length.
+// does: [] is an empty slice, null a nil one, and the elements are decoded
+// into those *dst already holds, up to its capacity (a null element
+// leaves one as it was, a new one 0).
 func readInts[T ~int64](dec *jsontext.Decoder, dst *[]T) error {
 	switch dec.PeekKind() {
 	case '[':
@@ -291,23 +292,20 @@ func readInts[T ~int64](dec *jsontext.Decoder, dst *[]T) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	var arr [8]T
-	ids := arr[:0]
+	ids := (*dst)[:0]
 	for dec.PeekKind() != ']' {
-		var v T
-		if err := readInt(dec, &v); err != nil {
+		ids = extend(ids)
+		if err := readInt(dec, &ids[len(ids)-1]); err != nil {
 			return err
 		}
-		ids = append(ids, v)
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	if len(ids) == 0 {
-		*dst = []T{}
-	} else {
-		*dst = slices.Clone(ids)
+	if ids == nil {
+		ids = []T{}
 	}
+	*dst = ids
 	return nil
 }
 
@@ -320,4 +318,148 @@ func readRaw(dec *jsontext.Decoder, decode func([]byte) error) error {
 		return err
 	}
 	return decode(raw)
+}
+
+// rowStrings gathers the strings of one row as they are decoded, so that
+// they take one allocation together instead of one each: a row of a
+// paged reply is mostly strings, and their allocations were most of what
+// decoding one cost. The strings of a row share that memory, so keeping
+// one of them keeps the others (a few dozen bytes) alive too.
+//
+// A row's decodeFrom reads its string fields with read; whoever owns the
+// rowStrings (readRows, for a whole list of rows, or unmarshalFrom) calls
+// commit when the row is done: only then do the fields hold their values.
+// The zero value is ready for use.
+type rowStrings struct {
+	buf   []byte // the contents of the strings read, one after another
+	spans [8]stringSpan
+	n     int // spans in use
+}
+
+// stringSpan is a string read and not yet committed: buf[start:end] is to
+// be stored in *dst.
+type stringSpan struct {
+	dst        *string
+	start, end int
+}
+
+// read decodes a JSON string for *dst, as readString does: null leaves
+// *dst as it was.
+func (s *rowStrings) read(dec *jsontext.Decoder, dst *string) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	switch raw[0] {
+	case '"':
+	case 'n':
+		return nil
+	default:
+		return wrongValue("a string", raw)
+	}
+	if s.n == len(s.spans) {
+		s.commit()
+	}
+	start := len(s.buf)
+	if v := raw[1 : len(raw)-1]; bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		s.buf = append(s.buf, v...)
+	} else {
+		s.buf, _ = jsontext.AppendUnquote(s.buf, raw) // only invalid UTF-8 can fail, replaced
+	}
+	s.spans[s.n] = stringSpan{dst, start, len(s.buf)}
+	s.n++
+	return nil
+}
+
+// commit stores the strings read since the last commit in their fields,
+// in the order they were read (the last of a repeated name wins).
+func (s *rowStrings) commit() {
+	if s.n == 0 {
+		return
+	}
+	all := string(s.buf)
+	for _, sp := range s.spans[:s.n] {
+		*sp.dst = all[sp.start:sp.end]
+	}
+	s.n, s.buf = 0, s.buf[:0]
+}
+
+// drop forgets the strings read and not yet committed for dsts: the
+// fields of an object that is decoded again and starts over.
+func (s *rowStrings) drop(dsts ...*string) {
+	kept := s.spans[:0]
+	for _, sp := range s.spans[:s.n] {
+		if !slices.Contains(dsts, sp.dst) {
+			kept = append(kept, sp)
+		}
+	}
+	s.n = len(kept)
+}
+
+// rowDecoder is a row type (or a part of one) that decodes itself from
+// the token stream, its strings through strs.
+type rowDecoder interface {
+	decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error
+}
+
+// unmarshalFrom is the UnmarshalJSONFrom method of a rowDecoder.
+func unmarshalFrom(dec *jsontext.Decoder, v rowDecoder) error {
+	var strs rowStrings
+	err := v.decodeFrom(dec, &strs)
+	strs.commit()
+	return err
+}
+
+// readRows decodes a JSON array of rows into *dst as encoding/json does:
+// [] is an empty slice and null a nil one; a null element is a zero row;
+// and the elements are decoded into those *dst already holds, up to its
+// capacity (a list repeated in a reply merges into the first, as with
+// encoding/json). One rowStrings serves the whole list.
+func readRows[T any, P interface {
+	*T
+	rowDecoder
+}](dec *jsontext.Decoder, dst *[]T) error {
+	switch k := dec.PeekKind(); k {
+	case '[':
+	case 'n':
+		_, err := dec.ReadToken()
+		*dst = nil
+		return err
+	default:
+		return wrongKind(dec, "an array")
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	rows := (*dst)[:0]
+	var strs rowStrings
+	for dec.PeekKind() != ']' {
+		rows = extend(rows)
+		if err := P(&rows[len(rows)-1]).decodeFrom(dec, &strs); err != nil {
+			return err
+		}
+		strs.commit()
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []T{}
+	}
+	*dst = rows
+	return nil
+}
+
+// extend returns s one element longer: the next element of its backing
+// array, as it is, while there is room, else a new zero element. A first
+// allocation has room for 4, as with encoding/json.
+func extend[T any](s []T) []T {
+	switch {
+	case len(s) < cap(s):
+		return s[:len(s)+1]
+	case cap(s) == 0:
+		return make([]T, 1, 4)
+	}
+	var zero T
+	return append(s, zero)
 }

@@ -81,6 +81,20 @@ type WatchStatInfo struct {
 	ExternalUsers []LivingViewer `json:"external_users"` // external contacts
 }
 
+// UnmarshalJSONFrom decodes the lists from dec (the encoding/json/v2
+// interface) as encoding/json decodes them into the struct; see readRows.
+func (s *WatchStatInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "users":
+			return true, readRows(dec, &s.Users)
+		case "external_users":
+			return true, readRows(dec, &s.ExternalUsers)
+		}
+		return false, nil
+	})
+}
+
 // ExternalUserType tells what kind of account an external viewer has.
 type ExternalUserType int
 
@@ -111,22 +125,23 @@ type LivingViewer struct {
 
 func (v *LivingViewer) setKind(k ViewerKind) { v.Kind = k }
 
-// UnmarshalJSONFrom decodes a row of a get_watch_stat reply from dec (the
-// encoding/json/v2 interface) as encoding/json decodes it into the struct;
-// see readObject.
-func (v *LivingViewer) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+// UnmarshalJSONFrom decodes the row from dec (the encoding/json/v2
+// interface) as encoding/json decodes it into the struct; see readObject.
+func (v *LivingViewer) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, v) }
+
+func (v *LivingViewer) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
 	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
 		switch string(name) {
 		case "kind":
 			return true, readString(dec, &v.Kind)
 		case "userid":
-			return true, readString(dec, &v.UserID)
+			return true, strs.read(dec, &v.UserID)
 		case "external_userid":
-			return true, readString(dec, &v.ExternalUserID)
+			return true, strs.read(dec, &v.ExternalUserID)
 		case "type":
 			return true, readInt(dec, &v.Type)
 		case "name":
-			return true, readString(dec, &v.Name)
+			return true, strs.read(dec, &v.Name)
 		case "watch_time":
 			return true, readInt(dec, &v.WatchTime)
 		case "is_comment":
@@ -134,9 +149,9 @@ func (v *LivingViewer) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		case "is_mic":
 			return true, readRaw(dec, v.IsMic.UnmarshalJSON)
 		case "invitor_userid":
-			return true, readString(dec, &v.InvitorUserID)
+			return true, strs.read(dec, &v.InvitorUserID)
 		case "invitor_external_userid":
-			return true, readString(dec, &v.InvitorExternalUserID)
+			return true, strs.read(dec, &v.InvitorExternalUserID)
 		}
 		return false, nil
 	})

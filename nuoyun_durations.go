@@ -111,6 +111,21 @@ type UserDurationData struct {
 	List  []UserDuration `json:"list"`
 }
 
+// UnmarshalJSONFrom decodes the page's data from dec (the
+// encoding/json/v2 interface) as encoding/json decodes it into the struct;
+// see readRows.
+func (d *UserDurationData) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "total":
+			return true, readRaw(dec, d.Total.UnmarshalJSON)
+		case "list":
+			return true, readRows(dec, &d.List)
+		}
+		return false, nil
+	})
+}
+
 // More reports whether another page follows: this page was not empty and
 // Page × PageSize has not reached Total.
 func (p *UserDurationPage) More() bool {
@@ -167,10 +182,11 @@ type UserDuration struct {
 	Device                   Device    `json:"device"`
 }
 
-// UnmarshalJSONFrom decodes a row of a getAccountUserDurationList reply
-// from dec (the encoding/json/v2 interface) as encoding/json decodes it
-// into the struct; see readObject.
-func (d *UserDuration) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+// UnmarshalJSONFrom decodes the row from dec (the encoding/json/v2
+// interface) as encoding/json decodes it into the struct; see readObject.
+func (d *UserDuration) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, d) }
+
+func (d *UserDuration) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
 	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
 		switch string(name) {
 		case "room_id":
@@ -178,9 +194,9 @@ func (d *UserDuration) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		case "wechat_user_space_id":
 			return true, readRaw(dec, d.WeChatUserSpaceID.UnmarshalJSON)
 		case "wechat_user_name":
-			return true, readString(dec, &d.WeChatUserName)
+			return true, strs.read(dec, &d.WeChatUserName)
 		case "wechat_user_photo":
-			return true, readString(dec, &d.WeChatUserPhoto)
+			return true, strs.read(dec, &d.WeChatUserPhoto)
 		case "stay_duration":
 			return true, readInt(dec, &d.StayDuration)
 		case "live_duration":
@@ -188,19 +204,19 @@ func (d *UserDuration) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		case "playback_duration":
 			return true, readInt(dec, &d.PlaybackDuration)
 		case "ip":
-			return true, readString(dec, &d.IP)
+			return true, strs.read(dec, &d.IP)
 		case "area":
-			return true, readString(dec, &d.Area)
+			return true, strs.read(dec, &d.Area)
 		case "third_uuid":
-			return true, readString(dec, &d.ThirdUUID)
+			return true, strs.read(dec, &d.ThirdUUID)
 		case "third_wechat_info":
-			return true, d.ThirdWeChatInfo.UnmarshalJSONFrom(dec)
+			return true, d.ThirdWeChatInfo.decodeFrom(dec, strs)
 		case "channel_info":
-			return true, d.ChannelInfo.UnmarshalJSONFrom(dec)
+			return true, d.ChannelInfo.decodeFrom(dec, strs)
 		case "invited_wechat_user_space_id":
 			return true, readRaw(dec, d.InvitedWeChatUserSpaceID.UnmarshalJSON)
 		case "invited_name":
-			return true, readString(dec, &d.InvitedName)
+			return true, strs.read(dec, &d.InvitedName)
 		case "first_visit_time":
 			return true, readRaw(dec, d.FirstVisitTime.UnmarshalJSON)
 		case "last_visit_time":

@@ -292,15 +292,21 @@ func (i ThirdWeChatInfo) MarshalJSON() ([]byte, error) {
 // UnmarshalJSONFrom decodes the object from dec (the encoding/json/v2
 // interface) as UnmarshalJSON does; see readOptional.
 func (i *ThirdWeChatInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return unmarshalFrom(dec, i)
+}
+
+// decodeFrom decodes the object, starting over from the zero value.
+func (i *ThirdWeChatInfo) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
+	strs.drop(&i.AuthorizerAppID, &i.OpenID, &i.UnionID)
 	*i = ThirdWeChatInfo{}
 	return readOptional(dec, &i.Present, func(dec *jsontext.Decoder, name []byte) (bool, error) {
 		switch string(name) {
 		case "authorizer_appid":
-			return true, readString(dec, &i.AuthorizerAppID)
+			return true, strs.read(dec, &i.AuthorizerAppID)
 		case "openid":
-			return true, readString(dec, &i.OpenID)
+			return true, strs.read(dec, &i.OpenID)
 		case "unionid":
-			return true, readString(dec, &i.UnionID)
+			return true, strs.read(dec, &i.UnionID)
 		}
 		return false, nil
 	})
@@ -343,16 +349,20 @@ func (c ChannelInfo) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSONFrom decodes the object from dec (the encoding/json/v2
 // interface) as UnmarshalJSON does; see readOptional.
-func (c *ChannelInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+func (c *ChannelInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, c) }
+
+// decodeFrom decodes the object, starting over from the zero value.
+func (c *ChannelInfo) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
+	strs.drop(&c.ChannelName, &c.StoreID)
 	*c = ChannelInfo{}
 	return readOptional(dec, &c.Present, func(dec *jsontext.Decoder, name []byte) (bool, error) {
 		switch string(name) {
 		case "channel_id":
 			return true, readRaw(dec, c.ChannelID.UnmarshalJSON)
 		case "channel_name":
-			return true, readString(dec, &c.ChannelName)
+			return true, strs.read(dec, &c.ChannelName)
 		case "store_id":
-			return true, readString(dec, &c.StoreID)
+			return true, strs.read(dec, &c.StoreID)
 		}
 		return false, nil
 	})

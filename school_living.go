@@ -90,6 +90,22 @@ type SchoolWatchStatInfo struct {
 	Visitors []SchoolWatcher `json:"visitors"`
 }
 
+// UnmarshalJSONFrom decodes the lists from dec (the encoding/json/v2
+// interface) as encoding/json decodes them into the struct; see readRows.
+func (s *SchoolWatchStatInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "students":
+			return true, readRows(dec, &s.Students)
+		case "parents":
+			return true, readRows(dec, &s.Parents)
+		case "visitors":
+			return true, readRows(dec, &s.Visitors)
+		}
+		return false, nil
+	})
+}
+
 // SchoolWatcher is one viewer of a school broadcast: a student, a parent
 // (with the student they belong to) or a visitor (a WeChat nickname only).
 type SchoolWatcher struct {
@@ -107,20 +123,21 @@ type SchoolWatcher struct {
 
 func (w *SchoolWatcher) setKind(k ViewerKind) { w.Kind = k }
 
-// UnmarshalJSONFrom decodes a row of a get_watch_stat_v2 reply from dec
-// (the encoding/json/v2 interface) as encoding/json decodes it into the
-// struct; see readObject.
-func (w *SchoolWatcher) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+// UnmarshalJSONFrom decodes the row from dec (the encoding/json/v2
+// interface) as encoding/json decodes it into the struct; see readObject.
+func (w *SchoolWatcher) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, w) }
+
+func (w *SchoolWatcher) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
 	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
 		switch string(name) {
 		case "kind":
 			return true, readString(dec, &w.Kind)
 		case "student_userid":
-			return true, readString(dec, &w.StudentUserID)
+			return true, strs.read(dec, &w.StudentUserID)
 		case "parent_userid":
-			return true, readString(dec, &w.ParentUserID)
+			return true, strs.read(dec, &w.ParentUserID)
 		case "nickname":
-			return true, readString(dec, &w.Nickname)
+			return true, strs.read(dec, &w.Nickname)
 		case "partyids":
 			return true, readInts(dec, &w.PartyIDs)
 		case "watch_time":
@@ -157,6 +174,20 @@ type SchoolUnwatchStatInfo struct {
 	Parents  []SchoolAbsentee `json:"parents"`
 }
 
+// UnmarshalJSONFrom decodes the lists from dec (the encoding/json/v2
+// interface) as encoding/json decodes them into the struct; see readRows.
+func (s *SchoolUnwatchStatInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+		switch string(name) {
+		case "students":
+			return true, readRows(dec, &s.Students)
+		case "parents":
+			return true, readRows(dec, &s.Parents)
+		}
+		return false, nil
+	})
+}
+
 // SchoolAbsentee is a student or parent who did not watch. Only those who
 // follow 「学校通知」 are counted.
 type SchoolAbsentee struct {
@@ -168,18 +199,19 @@ type SchoolAbsentee struct {
 
 func (a *SchoolAbsentee) setKind(k ViewerKind) { a.Kind = k }
 
-// UnmarshalJSONFrom decodes a row of a get_unwatch_stat_v2 reply from dec
-// (the encoding/json/v2 interface) as encoding/json decodes it into the
-// struct; see readObject.
-func (a *SchoolAbsentee) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+// UnmarshalJSONFrom decodes the row from dec (the encoding/json/v2
+// interface) as encoding/json decodes it into the struct; see readObject.
+func (a *SchoolAbsentee) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, a) }
+
+func (a *SchoolAbsentee) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
 	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
 		switch string(name) {
 		case "kind":
 			return true, readString(dec, &a.Kind)
 		case "student_userid":
-			return true, readString(dec, &a.StudentUserID)
+			return true, strs.read(dec, &a.StudentUserID)
 		case "parent_userid":
-			return true, readString(dec, &a.ParentUserID)
+			return true, strs.read(dec, &a.ParentUserID)
 		case "partyids":
 			return true, readInts(dec, &a.PartyIDs)
 		}
