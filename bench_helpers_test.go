@@ -1,13 +1,18 @@
 package livestat
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,7 +39,8 @@ type benchPages struct {
 
 // benchAPI is a loopback server for gettoken and paged endpoints.
 type benchAPI struct {
-	srv      *httptest.Server
+	srv      *httptest.Server // nil for a server in another process
+	url      string           // the server's base URL
 	gettoken atomic.Int64
 	requests atomic.Int64
 	routes   map[string]*benchPages
@@ -51,8 +57,91 @@ func newBenchAPI(tb testing.TB, eps ...*benchPages) *benchAPI {
 		a.routes[ep.path] = ep
 	}
 	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
+	a.url = a.srv.URL
 	tb.Cleanup(a.srv.Close)
 	return a
+}
+
+// The drain benchmarks (B1) measure CPU time per row: the client's, not
+// the server's, so their server runs in a process of its own, the test
+// binary started again with benchServeEnv set to "<drain case>/<rows>".
+// TestMain sees it and runs serveBenchProcess instead of the tests. It
+// prints its URL and serves until its standard input closes.
+const benchServeEnv = "LIVESTAT_BENCH_SERVE"
+
+// newBenchProcess starts the loopback server of the drain case named
+// name, with rows rows, in a process of its own; it stops with tb's
+// cleanup.
+func newBenchProcess(tb testing.TB, name string, rows int) *benchAPI {
+	tb.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), benchServeEnv+"="+name+"/"+strconv.Itoa(rows))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			tb.Errorf("bench server process: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		tb.Fatalf("bench server process: reading its URL: %v", err)
+	}
+	return &benchAPI{url: strings.TrimSpace(line)}
+}
+
+// serveBenchProcess is the server process of newBenchProcess, for spec
+// "<drain case>/<rows>". It returns the exit code.
+func serveBenchProcess(spec string) int {
+	name, rowsText, _ := strings.Cut(spec, "/")
+	rows, err := strconv.Atoi(rowsText)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s=%q: %v\n", benchServeEnv, spec, err)
+		return 2
+	}
+	a := &benchAPI{routes: map[string]*benchPages{}}
+	a.bufs.New = func() any { return new([]byte) }
+	for _, dc := range drainCases() {
+		if dc.name == name {
+			ep := dc.pages(nil, rows)
+			a.routes[ep.path] = ep
+		}
+	}
+	if len(a.routes) == 0 {
+		fmt.Fprintf(os.Stderr, "%s=%q: no such drain case\n", benchServeEnv, spec)
+		return 2
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(a.serve)}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	fmt.Printf("http://%s\n", ln.Addr())
+	io.Copy(io.Discard, os.Stdin) // until the benchmark closes it
+	srv.Close()
+	if err := <-done; err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 func (a *benchAPI) serve(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +179,10 @@ func (a *benchAPI) serve(w http.ResponseWriter, r *http.Request) {
 // client returns an *http.Client with a transport of its own, so that two
 // clients under comparison never share connections.
 func (a *benchAPI) client(tb testing.TB) *http.Client {
-	tr := a.srv.Client().Transport.(*http.Transport).Clone()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if a.srv != nil {
+		tr = a.srv.Client().Transport.(*http.Transport).Clone()
+	}
 	tb.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
@@ -102,8 +194,8 @@ func (a *benchAPI) livestat(tb testing.TB, opts ...Option) *Client {
 	tb.Helper()
 	base := []Option{
 		WithWeComApp("bench-corp", "bench-secret"),
-		WithWeComBaseURL(a.srv.URL),
-		WithNuoyunBaseURL(a.srv.URL),
+		WithWeComBaseURL(a.url),
+		WithNuoyunBaseURL(a.url),
 		WithHTTPClient(a.client(tb)),
 		WithNuoyunRateLimit(0, 0),
 		WithWeComRateLimit(0, 0), // benchmarks loop past the burst: they measure livestat, not the pacing
@@ -166,9 +258,18 @@ func numberCursor(body []byte) int {
 func mustMarshal(tb testing.TB, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		tb.Fatal(err)
+		fatal(tb, err)
 	}
 	return b
+}
+
+// fatal fails tb, or panics in the server process of serveBenchProcess,
+// which has no tb: a bug in a page builder.
+func fatal(tb testing.TB, err any) {
+	if tb == nil {
+		panic(err)
+	}
+	tb.Fatal(err)
 }
 
 // jsonList encodes rows as the elements of a JSON array, without brackets.
@@ -289,7 +390,7 @@ func benchNuoyunPages(tb testing.TB, total, size int) *benchPages {
 		b := mustMarshal(tb, r)
 		at := bytes.Index(b, []byte(`"room_id":1000000`))
 		if at < 0 {
-			tb.Fatal("room_id not found in a synthetic row")
+			fatal(tb, "room_id not found in a synthetic row")
 		}
 		offsets = append(offsets, len(rows)+at+len(`"room_id":`))
 		rows = append(rows, b...)

@@ -111,7 +111,7 @@ func TestBaselineAgreesWithLivestat(t *testing.T) {
 	for _, dc := range drainCases() {
 		t.Run(dc.name, func(t *testing.T) {
 			api := newBenchAPI(t, dc.pages(t, rows))
-			bl, err := newBaseline(ctx, api.client(t), api.srv.URL)
+			bl, err := newBaseline(ctx, api.client(t), api.url)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,11 +143,11 @@ func TestBaselineAgreesWithLivestat(t *testing.T) {
 func BenchmarkDrain(b *testing.B) {
 	for _, dc := range drainCases() {
 		b.Run("endpoint="+dc.name, func(b *testing.B) {
-			api := newBenchAPI(b, dc.pages(b, drainRows))
+			api := newBenchProcess(b, dc.name, drainRows)
 			var sink int64 // receives a field of every row
 			ctx := context.Background()
 			b.Run("impl=baseline", func(b *testing.B) {
-				bl, err := newBaseline(ctx, api.client(b), api.srv.URL)
+				bl, err := newBaseline(ctx, api.client(b), api.url)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -223,7 +223,7 @@ func BenchmarkToken(b *testing.B) {
 		before := api.gettoken.Load()
 		for b.Loop() {
 			b.StopTimer()
-			c, err := NewClient(WithWeComApp("bench-corp", "bench-secret"), WithWeComBaseURL(api.srv.URL), WithHTTPClient(hc))
+			c, err := NewClient(WithWeComApp("bench-corp", "bench-secret"), WithWeComBaseURL(api.url), WithHTTPClient(hc))
 			if err != nil {
 				b.Fatal(err)
 			}
