@@ -32,7 +32,8 @@ import (
 // Seeds: every corpus file of the FuzzDecode* targets (testdata/fuzz/),
 // every testdata/*.json, and the hand-written cases of diffCases. The plain
 // test runs each seed against every reply type; FuzzDecodeOldAndNew fuzzes
-// the body and the type.
+// the body and the type. The one disagreement found is pinned, not
+// hidden: see knownDisagreement.
 
 // diffKind is one reply type that goes through decodeReply.
 type diffKind struct {
@@ -337,11 +338,11 @@ func TestDecodeOldAndNewKnownDisagreement(t *testing.T) {
 
 // quoteInput quotes an input for a failure message, cut after 300 bytes.
 func quoteInput(data []byte) string {
-	const max = 300
-	if len(data) <= max {
+	const limit = 300
+	if len(data) <= limit {
 		return fmt.Sprintf("%q", data)
 	}
-	return fmt.Sprintf("%q… (cut)", data[:max])
+	return fmt.Sprintf("%q… (cut)", data[:limit])
 }
 
 // diffSeed is one input of the differential test.
@@ -487,9 +488,9 @@ func fixtureSeeds(tb testing.TB) []diffSeed {
 	return seeds
 }
 
-// nest returns depth opening brackets of open, then as many of closing.
-func nest(open, close string, depth int) string {
-	return strings.Repeat(open, depth) + strings.Repeat(close, depth)
+// nest returns depth copies of opening, then as many of closing.
+func nest(opening, closing string, depth int) string {
+	return strings.Repeat(opening, depth) + strings.Repeat(closing, depth)
 }
 
 // diffCases are the hand-written inputs: what the v2 options must keep
@@ -728,6 +729,7 @@ var diffCases = []struct {
 
 	// Deep nesting, under and over encoding/json's limit of 10000.
 	{"deep/unknown 9998", "WatchStatPage", `{"errcode":0,"ending":1,"x":` + nest("[", "]", 9998) + `}`},
+	{"deep/unknown 9999", "WatchStatPage", `{"errcode":0,"ending":1,"x":` + nest("[", "]", 9999) + `}`},
 	{"deep/unknown 10000", "WatchStatPage", `{"errcode":0,"ending":1,"x":` + nest("[", "]", 10000) + `}`},
 	{"deep/objects", "UserDurationPage", `{"code":200,"data":{"total":1},"x":` + strings.Repeat(`{"a":`, 9000) + `1` + strings.Repeat(`}`, 9000) + `}`},
 	{"deep/in a row", "WatchStatPage", `{"errcode":0,"ending":1,"stat_info":{"users":[{"userid":` + nest("[", "]", 500) + `}]}}`},
