@@ -3,12 +3,10 @@ package livestat
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,121 +217,12 @@ func checkOldAndNew(t *testing.T, k diffKind, data []byte) {
 	head := fmt.Sprintf("%s from %s (%d bytes)\nold (encoding/json): %s\nnew (decodeReply):   %s",
 		k.name, quoteInput(data), len(data), old, cur)
 	if !old.sameClass(cur) {
-		if knownDisagreement(k, data, old, cur) {
-			t.Logf("known disagreement (see knownDisagreement) on %s", head)
-			return
-		}
 		t.Errorf("the decoding paths disagree on the class of %s", head)
 		return
 	}
 	compareValue := old.class == "ok" || (old.class == "api error" && old.err == nil && cur.err == nil)
 	if compareValue && !reflect.DeepEqual(old.value, cur.value) {
 		assert.Equal(t, old.value, cur.value, "the decoding paths agree on the class but not on the value of %s", head)
-	}
-}
-
-// knownDisagreement reports whether old and cur are the one disagreement
-// found and left for a decision (see TestDecodeOldAndNewKnownDisagreement).
-// encoding/json stops at the first error an UnmarshalJSON method returns
-// (an IntBool, FlexInt or RowCount that is not one); it goes on only after
-// its own type errors. decodeReply goes on after both: after any error it
-// reads the envelope again on its own, and ReportErrorsWithLegacySemantics
-// goes on after a method's error too. So where such an error comes before
-// the status (in the payload, or in an earlier duplicate of the status
-// field), the old path gives "wrong shape" (or the API error of a status
-// before it) and the new one the API error of the status after it.
-//
-// Only that case matches: the old error must come from a method (not a
-// type or syntax error of encoding/json), and the new code and message
-// must be the value of a member of the reply named as the envelope's
-// fields, read by encoding/json on its own (see statusMemberValues).
-func knownDisagreement(k diffKind, data []byte, old, cur diffResult) bool {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	if (old.class != "wrong shape" && old.class != "api error") || cur.class != "api error" || old.err == nil ||
-		errors.As(old.err, &typeErr) || errors.As(old.err, &syntaxErr) {
-		return false
-	}
-	codes, msgs := statusMemberValues(k, data)
-	return slices.Contains(codes, cur.code) && (cur.msg == "" || slices.Contains(msgs, cur.msg))
-}
-
-// statusMemberValues returns the values of the top-level members of data
-// that are named as the status code and message of k's envelope (in any
-// case), each decoded on its own by encoding/json into a fresh envelope;
-// values that do not decode are left out.
-func statusMemberValues(k diffKind, data []byte) (codes []int, msgs []string) {
-	codeName, msgName := "errcode", "errmsg"
-	if k.vendor == VendorNuoyun {
-		codeName, msgName = "code", "msg"
-	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
-		return nil, nil
-	}
-	for d.More() {
-		tok, err := d.Token()
-		if err != nil {
-			return codes, msgs
-		}
-		name, _ := tok.(string)
-		var raw json.RawMessage
-		if d.Decode(&raw) != nil {
-			return codes, msgs
-		}
-		if !strings.EqualFold(name, codeName) && !strings.EqualFold(name, msgName) {
-			continue
-		}
-		member, _ := json.Marshal(map[string]json.RawMessage{name: raw})
-		env := k.vendor.api().envelope()
-		env.unsetStatus()
-		if json.Unmarshal(member, env) != nil {
-			continue
-		}
-		if st := env.status(); strings.EqualFold(name, codeName) {
-			codes = append(codes, st.code)
-		} else {
-			msgs = append(msgs, st.msg)
-		}
-	}
-	return codes, msgs
-}
-
-// TestDecodeOldAndNewKnownDisagreement pins the disagreement that
-// knownDisagreement lets through, with the inputs it was found on: a
-// lenient type's UnmarshalJSON fails before the status (in the payload, or
-// in an earlier duplicate of the status field); encoding/json stopped
-// there, decodeReply reads on and gives the API error of the status. When
-// decode.go or the types change so that the paths agree again (or this is
-// accepted as the new behaviour), update this test and knownDisagreement.
-func TestDecodeOldAndNewKnownDisagreement(t *testing.T) {
-	for _, c := range []struct {
-		kind, body string
-		old, cur   diffResult
-	}{
-		// A lenient payload field before the status.
-		{"WatchStatPage", `{"stat_info":{"users":[{"is_comment":"x"}]},"errcode":40001,"errmsg":"m"}`,
-			diffResult{class: "wrong shape"}, diffResult{class: "api error", code: 40001, msg: "m"}},
-		{"livingInfoReply", `{"living_info":{"open_replay":"yes"},"errcode":40001}`,
-			diffResult{class: "wrong shape"}, diffResult{class: "api error", code: 40001}},
-		{"schoolLivingInfoReply", `{"living_info":{"open_replay":"yes"},"errcode":40001}`,
-			diffResult{class: "wrong shape"}, diffResult{class: "api error", code: 40001}},
-		{"UserDurationPage", `{"data":{"total":-1},"code":400,"msg":"fail"}`,
-			diffResult{class: "wrong shape"}, diffResult{class: "api error", code: 400, msg: "fail"}},
-		{"UserDurationPage", `{"data":{"total":1,"list":[{"room_id":"x"}]},"code":500,"msg":"busy"}`,
-			diffResult{class: "wrong shape"}, diffResult{class: "api error", code: 500, msg: "busy"}},
-		// Nuoyun's code (a FlexInt) itself, then a duplicate: found by
-		// FuzzDecodeOldAndNew (testdata/fuzz/FuzzDecodeOldAndNew/1589538fbc8a74cf).
-		{"UserDurationPage", `{"Code":[],"Code":1}`,
-			diffResult{class: "wrong shape"}, diffResult{class: "api error", code: 1}},
-		{"UserDurationPage", `{"code":400,"msg":"a","code":[],"code":500,"msg":"b"}`,
-			diffResult{class: "api error", code: 400, msg: "a"}, diffResult{class: "api error", code: 500, msg: "b"}},
-	} {
-		k := diffKinds[diffKindIndex(t, c.kind)]
-		old, cur := decodeBoth(k, []byte(c.body))
-		if !old.sameClass(c.old) || !cur.sameClass(c.cur) || !knownDisagreement(k, []byte(c.body), old, cur) {
-			t.Errorf("%s from %q: old %s, new %s; want old %s, new %s, a known disagreement", c.kind, c.body, old, cur, c.old, c.cur)
-		}
 	}
 }
 
@@ -727,6 +616,19 @@ var diffCases = []struct {
 	{"top/bad escape", "WatchStatPage", `{"errcode":0,"ending":1,"next_key":"\x41"}`},
 	{"top/leading zero", "WatchStatPage", `{"errcode":00,"ending":1}`},
 	{"top/NaN", "WatchStatPage", `{"errcode":NaN}`},
+
+	// A method's error (a lenient type) before the status, in the payload
+	// or in a duplicate of the status field: encoding/json stops there,
+	// where v2 decoding (and v1 after a type error) would go on to the
+	// status. Once they disagreed; decodeReply now reports every failure
+	// as encoding/json does.
+	{"method error/flag before errcode", "WatchStatPage", `{"stat_info":{"users":[{"is_comment":"x"}]},"errcode":40001,"errmsg":"m"}`},
+	{"method error/open_replay", "livingInfoReply", `{"living_info":{"open_replay":"yes"},"errcode":40001}`},
+	{"method error/school open_replay", "schoolLivingInfoReply", `{"living_info":{"open_replay":"yes"},"errcode":40001}`},
+	{"method error/total", "UserDurationPage", `{"data":{"total":-1},"code":400,"msg":"fail"}`},
+	{"method error/room_id", "UserDurationPage", `{"data":{"total":1,"list":[{"room_id":"x"}]},"code":500,"msg":"busy"}`},
+	{"method error/code", "UserDurationPage", `{"Code":[],"Code":1}`},
+	{"method error/code between", "UserDurationPage", `{"code":400,"msg":"a","code":[],"code":500,"msg":"b"}`},
 
 	// Deep nesting, under and over encoding/json's limit of 10000.
 	{"deep/unknown 9998", "WatchStatPage", `{"errcode":0,"ending":1,"x":` + nest("[", "]", 9998) + `}`},
