@@ -225,84 +225,9 @@ func smallestFold(r rune) rune {
 	return least
 }
 
-// readString decodes a JSON string into *dst; null leaves it as it was.
-// Invalid UTF-8 becomes U+FFFD, as with encoding/json.
-func readString[T ~string](dec *jsontext.Decoder, dst *T) error {
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	switch raw[0] {
-	case '"':
-		if s := raw[1 : len(raw)-1]; bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
-			*dst = T(s) // its text is its value: one copy
-			return nil
-		}
-		b, _ := jsontext.AppendUnquote(nil, raw) // only invalid UTF-8 can fail, replaced
-		*dst = T(b)
-		return nil
-	case 'n':
-		return nil
-	}
-	return wrongValue("a string", raw)
-}
-
-// readInt decodes a JSON integer into *dst, as encoding/json does: a
-// fraction, an exponent or a value that does not fit is an error, null
-// leaves *dst as it was.
-func readInt[T ~int | ~int64](dec *jsontext.Decoder, dst *T) error {
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	if raw[0] == 'n' {
-		return nil
-	}
-	v, ok := parseInt(raw)
-	if !ok || int64(T(v)) != v {
-		return wrongValue("an integer", raw)
-	}
-	*dst = T(v)
-	return nil
-}
-
-// wrongValue reports raw, a JSON value, as not being what.
-func wrongValue(what string, raw []byte) error {
-	return fmt.Errorf("want %s, got %s", what, kindName(jsontext.Value(raw).Kind()))
-}
-
-// readInts decodes a JSON array of integers into *dst as encoding/json
-// does: [] is an empty slice, null a nil one, and the elements are decoded
-// into those *dst already holds, up to its capacity (a null element
-// leaves one as it was, a new one 0).
-func readInts[T ~int64](dec *jsontext.Decoder, dst *[]T) error {
-	switch dec.PeekKind() {
-	case '[':
-	case 'n':
-		_, err := dec.ReadToken()
-		*dst = nil
-		return err
-	default:
-		return wrongKind(dec, "an array of integers")
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	ids := (*dst)[:0]
-	for dec.PeekKind() != ']' {
-		ids = extend(ids)
-		if err := readInt(dec, &ids[len(ids)-1]); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	if ids == nil {
-		ids = []T{}
-	}
-	*dst = ids
-	return nil
+// wrongValue reports value, a JSON value, as not being what.
+func wrongValue(what string, value []byte) error {
+	return fmt.Errorf("want %s, got %s", what, kindName(jsontext.Value(value).Kind()))
 }
 
 // readRaw reads the value at dec's position and hands its JSON text to
@@ -322,7 +247,7 @@ func readRaw(dec *jsontext.Decoder, decode func([]byte) error) error {
 // decoding one cost. The strings of a row share that memory, so keeping
 // one of them keeps the others (a few dozen bytes) alive too.
 //
-// A row's decodeFrom reads its string fields with read; whoever owns the
+// A row's decodeRow reads its string fields with add; whoever owns the
 // rowStrings (readRows, for a whole list of rows, or unmarshalFrom) calls
 // commit when the row is done: only then do the fields hold their values.
 // The zero value is ready for use.
@@ -339,29 +264,20 @@ type stringSpan struct {
 	start, end int
 }
 
-// read decodes a JSON string for *dst, as readString does: null leaves
-// *dst as it was.
-func (s *rowStrings) read(dec *jsontext.Decoder, dst *string) error {
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	switch raw[0] {
+// add decodes value, a JSON string or null, for *dst, as setString does.
+func (s *rowStrings) add(value []byte, dst *string) error {
+	switch value[0] {
 	case '"':
 	case 'n':
 		return nil
 	default:
-		return wrongValue("a string", raw)
+		return wrongValue("a string", value)
 	}
 	if s.n == len(s.spans) {
 		s.commit()
 	}
 	start := len(s.buf)
-	if v := raw[1 : len(raw)-1]; bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
-		s.buf = append(s.buf, v...)
-	} else {
-		s.buf, _ = jsontext.AppendUnquote(s.buf, raw) // only invalid UTF-8 can fail, replaced
-	}
+	s.buf = appendUnquoted(s.buf, value)
 	s.spans[s.n] = stringSpan{dst, start, len(s.buf)}
 	s.n++
 	return nil
@@ -393,15 +309,19 @@ func (s *rowStrings) drop(dsts ...*string) {
 }
 
 // rowDecoder is a row type (or a part of one) that decodes itself from
-// the token stream, its strings through strs.
+// its JSON text, its strings through strs.
 type rowDecoder interface {
-	decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error
+	decodeRow(value []byte, strs *rowStrings) error
 }
 
 // unmarshalFrom is the UnmarshalJSONFrom method of a rowDecoder.
 func unmarshalFrom(dec *jsontext.Decoder, v rowDecoder) error {
+	value, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
 	var strs rowStrings
-	err := v.decodeFrom(dec, &strs)
+	err = v.decodeRow(value, &strs)
 	strs.commit()
 	return err
 }
@@ -411,6 +331,10 @@ func unmarshalFrom(dec *jsontext.Decoder, v rowDecoder) error {
 // and the elements are decoded into those *dst already holds, up to its
 // capacity (a list repeated in a reply merges into the first, as with
 // encoding/json). One rowStrings serves the whole list.
+//
+// The decoder reads each row whole (ReadValue), which checks its syntax;
+// the row's decodeRow then takes it apart with scanObject. Reading a row
+// member by member through the decoder cost about twice as much.
 func readRows[T any, P interface {
 	*T
 	rowDecoder
@@ -430,8 +354,12 @@ func readRows[T any, P interface {
 	rows := (*dst)[:0]
 	var strs rowStrings
 	for dec.PeekKind() != ']' {
+		value, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
 		rows = extend(rows)
-		if err := P(&rows[len(rows)-1]).decodeFrom(dec, &strs); err != nil {
+		if err := P(&rows[len(rows)-1]).decodeRow(value, &strs); err != nil {
 			return err
 		}
 		strs.commit()
@@ -458,4 +386,164 @@ func extend[T any](s []T) []T {
 	}
 	var zero T
 	return append(s, zero)
+}
+
+// The functions below take apart a JSON value the decoder has read whole
+// (ReadValue), and so checked: they rely on its syntax being valid, and
+// check only its kinds and values.
+
+// scanObject calls member with the name (see readObject) and the value of
+// each member of obj; member reports whether it knew the name. null
+// leaves the object as it was, as encoding/json does for a struct; a value
+// of another kind is an error.
+func scanObject(obj []byte, member func(name, value []byte) (bool, error)) error {
+	switch obj[0] {
+	case 'n':
+		return nil
+	case '{':
+	default:
+		return wrongValue("an object", obj)
+	}
+	for i := skipSpace(obj, 1); obj[i] != '}'; {
+		end := stringEnd(obj, i)
+		rawName := obj[i:end]
+		i = skipSpace(obj, skipSpace(obj, end)+1) // past the colon
+		vend := valueEnd(obj, i)
+		value := obj[i:vend]
+		known, err := member(rawName[1:len(rawName)-1], value)
+		if !known && err == nil {
+			if folded, ok := foldName(rawName); ok {
+				_, err = member(folded, value)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if i = skipSpace(obj, vend); obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
+	return nil
+}
+
+// scanArray calls elem with each element of arr, a JSON array.
+func scanArray(arr []byte, elem func(value []byte) error) error {
+	for i := skipSpace(arr, 1); arr[i] != ']'; {
+		end := valueEnd(arr, i)
+		if err := elem(arr[i:end]); err != nil {
+			return err
+		}
+		if i = skipSpace(arr, end); arr[i] == ',' {
+			i = skipSpace(arr, i+1)
+		}
+	}
+	return nil
+}
+
+// stringEnd returns the index after the JSON string that starts at b[i].
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; ; j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+}
+
+// valueEnd returns the index after the JSON value that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; ; j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+	}
+	j := i
+	for j < len(b) {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j
+		}
+		j++
+	}
+	return j
+}
+
+// appendUnquoted appends the contents of value, a JSON string, to dst:
+// its text itself when that is its value (no escapes, valid UTF-8), else
+// its unescaped value, invalid UTF-8 becoming U+FFFD as with
+// encoding/json.
+func appendUnquoted(dst, value []byte) []byte {
+	if v := value[1 : len(value)-1]; bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		return append(dst, v...)
+	}
+	dst, _ = jsontext.AppendUnquote(dst, value) // only invalid UTF-8 fails, replaced
+	return dst
+}
+
+// setString decodes value, a JSON string, into *dst; null leaves it as it
+// was.
+func setString[T ~string](value []byte, dst *T) error {
+	switch value[0] {
+	case '"':
+		*dst = T(appendUnquoted(nil, value))
+		return nil
+	case 'n':
+		return nil
+	}
+	return wrongValue("a string", value)
+}
+
+// setInt decodes value, a JSON integer, into *dst as encoding/json does: a
+// fraction, an exponent or a value that does not fit is an error, null
+// leaves *dst as it was.
+func setInt[T ~int | ~int64](value []byte, dst *T) error {
+	if value[0] == 'n' {
+		return nil
+	}
+	v, ok := parseInt(value)
+	if !ok || int64(T(v)) != v {
+		return wrongValue("an integer", value)
+	}
+	*dst = T(v)
+	return nil
+}
+
+// setInts decodes value, a JSON array of integers, into *dst as
+// encoding/json does: [] is an empty slice, null a nil one, and the
+// elements are decoded into those *dst already holds, up to its capacity
+// (a null element leaves one as it was, a new one 0).
+func setInts[T ~int64](value []byte, dst *[]T) error {
+	switch value[0] {
+	case '[':
+	case 'n':
+		*dst = nil
+		return nil
+	default:
+		return wrongValue("an array of integers", value)
+	}
+	ids := (*dst)[:0]
+	err := scanArray(value, func(elem []byte) error {
+		ids = extend(ids)
+		return setInt(elem, &ids[len(ids)-1])
+	})
+	if ids == nil {
+		ids = []T{}
+	}
+	*dst = ids
+	return err
 }

@@ -129,29 +129,29 @@ func (v *LivingViewer) setKind(k ViewerKind) { v.Kind = k }
 // interface) as encoding/json decodes it into the struct; see readObject.
 func (v *LivingViewer) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, v) }
 
-func (v *LivingViewer) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
-	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+func (v *LivingViewer) decodeRow(value []byte, strs *rowStrings) error {
+	return scanObject(value, func(name, value []byte) (bool, error) {
 		switch string(name) {
 		case "kind":
-			return true, readString(dec, &v.Kind)
+			return true, setString(value, &v.Kind)
 		case "userid":
-			return true, strs.read(dec, &v.UserID)
+			return true, strs.add(value, &v.UserID)
 		case "external_userid":
-			return true, strs.read(dec, &v.ExternalUserID)
+			return true, strs.add(value, &v.ExternalUserID)
 		case "type":
-			return true, readInt(dec, &v.Type)
+			return true, setInt(value, &v.Type)
 		case "name":
-			return true, strs.read(dec, &v.Name)
+			return true, strs.add(value, &v.Name)
 		case "watch_time":
-			return true, readInt(dec, &v.WatchTime)
+			return true, setInt(value, &v.WatchTime)
 		case "is_comment":
-			return true, readRaw(dec, v.IsComment.UnmarshalJSON)
+			return true, v.IsComment.UnmarshalJSON(value)
 		case "is_mic":
-			return true, readRaw(dec, v.IsMic.UnmarshalJSON)
+			return true, v.IsMic.UnmarshalJSON(value)
 		case "invitor_userid":
-			return true, strs.read(dec, &v.InvitorUserID)
+			return true, strs.add(value, &v.InvitorUserID)
 		case "invitor_external_userid":
-			return true, strs.read(dec, &v.InvitorExternalUserID)
+			return true, strs.add(value, &v.InvitorExternalUserID)
 		}
 		return false, nil
 	})

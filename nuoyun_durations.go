@@ -186,43 +186,43 @@ type UserDuration struct {
 // interface) as encoding/json decodes it into the struct; see readObject.
 func (d *UserDuration) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, d) }
 
-func (d *UserDuration) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
-	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+func (d *UserDuration) decodeRow(value []byte, strs *rowStrings) error {
+	return scanObject(value, func(name, value []byte) (bool, error) {
 		switch string(name) {
 		case "room_id":
-			return true, readRaw(dec, d.RoomID.UnmarshalJSON)
+			return true, d.RoomID.UnmarshalJSON(value)
 		case "wechat_user_space_id":
-			return true, readRaw(dec, d.WeChatUserSpaceID.UnmarshalJSON)
+			return true, d.WeChatUserSpaceID.UnmarshalJSON(value)
 		case "wechat_user_name":
-			return true, strs.read(dec, &d.WeChatUserName)
+			return true, strs.add(value, &d.WeChatUserName)
 		case "wechat_user_photo":
-			return true, strs.read(dec, &d.WeChatUserPhoto)
+			return true, strs.add(value, &d.WeChatUserPhoto)
 		case "stay_duration":
-			return true, readInt(dec, &d.StayDuration)
+			return true, setInt(value, &d.StayDuration)
 		case "live_duration":
-			return true, readInt(dec, &d.LiveDuration)
+			return true, setInt(value, &d.LiveDuration)
 		case "playback_duration":
-			return true, readInt(dec, &d.PlaybackDuration)
+			return true, setInt(value, &d.PlaybackDuration)
 		case "ip":
-			return true, strs.read(dec, &d.IP)
+			return true, strs.add(value, &d.IP)
 		case "area":
-			return true, strs.read(dec, &d.Area)
+			return true, strs.add(value, &d.Area)
 		case "third_uuid":
-			return true, strs.read(dec, &d.ThirdUUID)
+			return true, strs.add(value, &d.ThirdUUID)
 		case "third_wechat_info":
-			return true, d.ThirdWeChatInfo.decodeFrom(dec, strs)
+			return true, d.ThirdWeChatInfo.decodeRow(value, strs)
 		case "channel_info":
-			return true, d.ChannelInfo.decodeFrom(dec, strs)
+			return true, d.ChannelInfo.decodeRow(value, strs)
 		case "invited_wechat_user_space_id":
-			return true, readRaw(dec, d.InvitedWeChatUserSpaceID.UnmarshalJSON)
+			return true, d.InvitedWeChatUserSpaceID.UnmarshalJSON(value)
 		case "invited_name":
-			return true, strs.read(dec, &d.InvitedName)
+			return true, strs.add(value, &d.InvitedName)
 		case "first_visit_time":
-			return true, readRaw(dec, d.FirstVisitTime.UnmarshalJSON)
+			return true, d.FirstVisitTime.UnmarshalJSON(value)
 		case "last_visit_time":
-			return true, readRaw(dec, d.LastVisitTime.UnmarshalJSON)
+			return true, d.LastVisitTime.UnmarshalJSON(value)
 		case "device":
-			return true, readRaw(dec, d.Device.UnmarshalJSON)
+			return true, d.Device.UnmarshalJSON(value)
 		}
 		return false, nil
 	})

@@ -290,23 +290,23 @@ func (i ThirdWeChatInfo) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSONFrom decodes the object from dec (the encoding/json/v2
-// interface) as UnmarshalJSON does; see readOptional.
+// interface) as UnmarshalJSON does; see scanOptional.
 func (i *ThirdWeChatInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	return unmarshalFrom(dec, i)
 }
 
-// decodeFrom decodes the object, starting over from the zero value.
-func (i *ThirdWeChatInfo) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
+// decodeRow decodes the object, starting over from the zero value.
+func (i *ThirdWeChatInfo) decodeRow(value []byte, strs *rowStrings) error {
 	strs.drop(&i.AuthorizerAppID, &i.OpenID, &i.UnionID)
 	*i = ThirdWeChatInfo{}
-	return readOptional(dec, &i.Present, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+	return scanOptional(value, &i.Present, func(name, value []byte) (bool, error) {
 		switch string(name) {
 		case "authorizer_appid":
-			return true, strs.read(dec, &i.AuthorizerAppID)
+			return true, strs.add(value, &i.AuthorizerAppID)
 		case "openid":
-			return true, strs.read(dec, &i.OpenID)
+			return true, strs.add(value, &i.OpenID)
 		case "unionid":
-			return true, strs.read(dec, &i.UnionID)
+			return true, strs.add(value, &i.UnionID)
 		}
 		return false, nil
 	})
@@ -348,62 +348,48 @@ func (c ChannelInfo) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSONFrom decodes the object from dec (the encoding/json/v2
-// interface) as UnmarshalJSON does; see readOptional.
+// interface) as UnmarshalJSON does; see scanOptional.
 func (c *ChannelInfo) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, c) }
 
-// decodeFrom decodes the object, starting over from the zero value.
-func (c *ChannelInfo) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
+// decodeRow decodes the object, starting over from the zero value.
+func (c *ChannelInfo) decodeRow(value []byte, strs *rowStrings) error {
 	strs.drop(&c.ChannelName, &c.StoreID)
 	*c = ChannelInfo{}
-	return readOptional(dec, &c.Present, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+	return scanOptional(value, &c.Present, func(name, value []byte) (bool, error) {
 		switch string(name) {
 		case "channel_id":
-			return true, readRaw(dec, c.ChannelID.UnmarshalJSON)
+			return true, c.ChannelID.UnmarshalJSON(value)
 		case "channel_name":
-			return true, strs.read(dec, &c.ChannelName)
+			return true, strs.add(value, &c.ChannelName)
 		case "store_id":
-			return true, strs.read(dec, &c.StoreID)
+			return true, strs.add(value, &c.StoreID)
 		}
 		return false, nil
 	})
 }
 
-// readOptional decodes one of Nuoyun's optional objects from dec, as
+// scanOptional decodes value, one of Nuoyun's optional objects, as
 // unmarshalOptional does, into an object the caller has zeroed and whose
-// members member decodes (see readObject): an object, or the first
-// element of an array of objects, the other elements being skipped.
+// members member decodes (see scanObject): an object, or the first
+// element of an array of objects, the other elements being ignored.
 // *present is set when the object has a member: null, {}, [] and an array
 // whose first element is null leave it absent.
-func readOptional(dec *jsontext.Decoder, present *bool, member func(dec *jsontext.Decoder, name []byte) (bool, error)) error {
-	noteMember := func(dec *jsontext.Decoder, name []byte) (bool, error) {
+func scanOptional(value []byte, present *bool, member func(name, value []byte) (bool, error)) error {
+	noteMember := func(name, value []byte) (bool, error) {
 		*present = true
-		return member(dec, name)
+		return member(name, value)
 	}
-	if dec.PeekKind() != '[' {
-		return readObject(dec, noteMember)
+	if value[0] != '[' {
+		return scanObject(value, noteMember)
 	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	switch k := dec.PeekKind(); k {
+	i := skipSpace(value, 1)
+	switch value[i] {
 	case ']':
+		return nil
 	case '{', 'n':
-		if err := readObject(dec, noteMember); err != nil {
-			return err
-		}
-	default:
-		if k == 0 {
-			return wrongKind(dec, "")
-		}
-		return fmt.Errorf("want an object or an array of objects, got an array whose first element is %s", kindName(k))
+		return scanObject(value[i:valueEnd(value, i)], noteMember)
 	}
-	for dec.PeekKind() != ']' {
-		if err := dec.SkipValue(); err != nil {
-			return err
-		}
-	}
-	_, err := dec.ReadToken()
-	return err
+	return fmt.Errorf("want an object or an array of objects, got an array whose first element is %s", kindName(jsontext.Value(value[i:valueEnd(value, i)]).Kind()))
 }
 
 // unmarshalOptional is the UnmarshalJSON of Nuoyun's optional objects

@@ -127,27 +127,27 @@ func (w *SchoolWatcher) setKind(k ViewerKind) { w.Kind = k }
 // interface) as encoding/json decodes it into the struct; see readObject.
 func (w *SchoolWatcher) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, w) }
 
-func (w *SchoolWatcher) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
-	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+func (w *SchoolWatcher) decodeRow(value []byte, strs *rowStrings) error {
+	return scanObject(value, func(name, value []byte) (bool, error) {
 		switch string(name) {
 		case "kind":
-			return true, readString(dec, &w.Kind)
+			return true, setString(value, &w.Kind)
 		case "student_userid":
-			return true, strs.read(dec, &w.StudentUserID)
+			return true, strs.add(value, &w.StudentUserID)
 		case "parent_userid":
-			return true, strs.read(dec, &w.ParentUserID)
+			return true, strs.add(value, &w.ParentUserID)
 		case "nickname":
-			return true, strs.read(dec, &w.Nickname)
+			return true, strs.add(value, &w.Nickname)
 		case "partyids":
-			return true, readInts(dec, &w.PartyIDs)
+			return true, setInts(value, &w.PartyIDs)
 		case "watch_time":
-			return true, readInt(dec, &w.WatchTime)
+			return true, setInt(value, &w.WatchTime)
 		case "enter_time":
-			return true, readInt(dec, &w.EnterTime)
+			return true, setInt(value, &w.EnterTime)
 		case "leave_time":
-			return true, readInt(dec, &w.LeaveTime)
+			return true, setInt(value, &w.LeaveTime)
 		case "is_comment":
-			return true, readRaw(dec, w.IsComment.UnmarshalJSON)
+			return true, w.IsComment.UnmarshalJSON(value)
 		}
 		return false, nil
 	})
@@ -203,17 +203,17 @@ func (a *SchoolAbsentee) setKind(k ViewerKind) { a.Kind = k }
 // interface) as encoding/json decodes it into the struct; see readObject.
 func (a *SchoolAbsentee) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, a) }
 
-func (a *SchoolAbsentee) decodeFrom(dec *jsontext.Decoder, strs *rowStrings) error {
-	return readObject(dec, func(dec *jsontext.Decoder, name []byte) (bool, error) {
+func (a *SchoolAbsentee) decodeRow(value []byte, strs *rowStrings) error {
+	return scanObject(value, func(name, value []byte) (bool, error) {
 		switch string(name) {
 		case "kind":
-			return true, readString(dec, &a.Kind)
+			return true, setString(value, &a.Kind)
 		case "student_userid":
-			return true, strs.read(dec, &a.StudentUserID)
+			return true, strs.add(value, &a.StudentUserID)
 		case "parent_userid":
-			return true, strs.read(dec, &a.ParentUserID)
+			return true, strs.add(value, &a.ParentUserID)
 		case "partyids":
-			return true, readInts(dec, &a.PartyIDs)
+			return true, setInts(value, &a.PartyIDs)
 		}
 		return false, nil
 	})
