@@ -442,13 +442,16 @@ func scanArray(arr []byte, elem func(value []byte) error) error {
 
 // stringEnd returns the index after the JSON string that starts at b[i].
 func stringEnd(b []byte, i int) int {
-	for j := i + 1; ; j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
+	for j := i + 1; ; {
+		q := j + bytes.IndexByte(b[j:], '"')
+		escapes := 0 // the backslashes before the quote
+		for p := q - 1; b[p] == '\\'; p-- {
+			escapes++
 		}
+		if escapes%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
 	}
 }
 
