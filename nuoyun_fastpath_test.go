@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// The fast paths of nuoyun_fastpath.go must decode exactly what the general
-// decoders do: the same value, and an error exactly when they fail. The
-// references below are the general paths alone.
+// The fast paths of nuoyun_fastpath.go, and the decoder of replies
+// (scanOptional), must decode exactly what the general decoders do: the
+// same value, and an error exactly when they fail. The references below
+// are the general paths alone.
 
 // referenceFirst is the array rule of both objects, written out: an
 // array's first element stands for it, and must be an object or null.
@@ -86,12 +87,23 @@ func FuzzNuoyunFastPaths(f *testing.F) {
 		if (err == nil) != (wantErr == nil) || (err == nil && c != want) {
 			t.Errorf("ChannelInfo %q: got %+v, %v; encoding/json: %+v, %v", b, c, err, want, wantErr)
 		}
+		// The decoder of replies (scanOptional) as well.
+		var c2 ChannelInfo
+		err = unmarshalJSON(b, &c2)
+		if (err == nil) != (wantErr == nil) || (err == nil && c2 != want) {
+			t.Errorf("ChannelInfo %q: reply decoder %+v, %v; encoding/json: %+v, %v", b, c2, err, want, wantErr)
+		}
 
 		var i ThirdWeChatInfo
 		err = i.UnmarshalJSON(b)
 		wantI, wantErr := referenceThirdWeChatInfo(b)
 		if (err == nil) != (wantErr == nil) || (err == nil && i != wantI) {
 			t.Errorf("ThirdWeChatInfo %q: got %+v, %v; encoding/json: %+v, %v", b, i, err, wantI, wantErr)
+		}
+		var i2 ThirdWeChatInfo
+		err = unmarshalJSON(b, &i2)
+		if (err == nil) != (wantErr == nil) || (err == nil && i2 != wantI) {
+			t.Errorf("ThirdWeChatInfo %q: reply decoder %+v, %v; encoding/json: %+v, %v", b, i2, err, wantI, wantErr)
 		}
 
 		// The time fast path sees the contents of the string.

@@ -77,9 +77,9 @@ ratios() {
 }
 
 echo "== B1: drain 200k rows per endpoint, livestat / baseline (lower is better; ~ = no significant difference)"
-$BENCHSTAT -format csv -col /impl -filter '.name:Drain' "$OUT" 2>/dev/null | ratios "sec/row B/row allocs/row"
+$BENCHSTAT -format csv -col /impl -filter '.name:Drain' "$OUT" 2>/dev/null | ratios "cpu-sec/row sec/row B/row allocs/row"
 echo
-$BENCHSTAT -col /impl -filter '.name:Drain .unit:(sec/row OR B/row OR allocs/row)' "$OUT"
+$BENCHSTAT -col /impl -filter '.name:Drain .unit:(cpu-sec/row OR sec/row OR B/row OR allocs/row)' "$OUT"
 echo
 
 echo "== B2: token"
