@@ -2,6 +2,7 @@ package livestat
 
 import (
 	"context"
+	"encoding/json"
 	"runtime"
 	"sync"
 	"syscall"
@@ -27,6 +28,10 @@ type drainCase struct {
 	pages    func(tb testing.TB, rows int) *benchPages
 	livestat func(ctx context.Context, c *Client, sum *int64) (int, error)
 	baseline func(ctx context.Context, b *baseline, sum *int64) (int, error)
+	// For B5: a fresh page of livestat's and of the baseline's, and the
+	// rows of a page of 1000 rows as pages makes it.
+	livePage, plainPage func() any
+	pageRows            int
 }
 
 // count drains seq and returns the number of items, touching each so the
@@ -49,7 +54,8 @@ func drainCases() []drainCase {
 		{
 			name: "living",
 			// 1000 rows a page: 800 members and 200 external contacts.
-			pages: func(tb testing.TB, rows int) *benchPages { return benchLivingPages(tb, rows/1000, 800, 200) },
+			pages:    func(tb testing.TB, rows int) *benchPages { return benchLivingPages(tb, rows/1000, 800, 200) },
+			livePage: func() any { return new(WatchStatPage) }, plainPage: func() any { return new(plainWatchStatReply) }, pageRows: 1000,
 			livestat: func(ctx context.Context, c *Client, sum *int64) (int, error) {
 				return count(c.Living.Viewers(ctx, WatchStatRequest{LivingID: living}), func(v *LivingViewer) { *sum += int64(v.WatchTime) })
 			},
@@ -62,7 +68,8 @@ func drainCases() []drainCase {
 		{
 			name: "school-watch",
 			// 1000 rows a page: 600 students, 300 parents, 100 visitors.
-			pages: func(tb testing.TB, rows int) *benchPages { return benchSchoolWatchPages(tb, rows/1000, 600, 300, 100) },
+			pages:    func(tb testing.TB, rows int) *benchPages { return benchSchoolWatchPages(tb, rows/1000, 600, 300, 100) },
+			livePage: func() any { return new(SchoolWatchStatPage) }, plainPage: func() any { return new(plainSchoolWatchReply) }, pageRows: 1000,
 			livestat: func(ctx context.Context, c *Client, sum *int64) (int, error) {
 				return count(c.School.Watchers(ctx, SchoolStatRequest{LivingID: living}), func(v *SchoolWatcher) { *sum += int64(v.WatchTime) })
 			},
@@ -76,7 +83,8 @@ func drainCases() []drainCase {
 		{
 			name: "school-unwatch",
 			// 1000 rows a page: 700 students, 300 parents.
-			pages: func(tb testing.TB, rows int) *benchPages { return benchSchoolUnwatchPages(tb, rows/1000, 700, 300) },
+			pages:    func(tb testing.TB, rows int) *benchPages { return benchSchoolUnwatchPages(tb, rows/1000, 700, 300) },
+			livePage: func() any { return new(SchoolUnwatchStatPage) }, plainPage: func() any { return new(plainSchoolUnwatchReply) }, pageRows: 1000,
 			livestat: func(ctx context.Context, c *Client, sum *int64) (int, error) {
 				return count(c.School.Absentees(ctx, SchoolStatRequest{LivingID: living}), func(v *SchoolAbsentee) { *sum += int64(len(v.PartyIDs)) })
 			},
@@ -89,7 +97,8 @@ func drainCases() []drainCase {
 		{
 			name: "nuoyun",
 			// MaxNuoyunPageSize rows a page, page after page.
-			pages: func(tb testing.TB, rows int) *benchPages { return benchNuoyunPages(tb, rows, MaxNuoyunPageSize) },
+			pages:    func(tb testing.TB, rows int) *benchPages { return benchNuoyunPages(tb, rows, MaxNuoyunPageSize) },
+			livePage: func() any { return new(UserDurationPage) }, plainPage: func() any { return new(plainDurationReply) }, pageRows: MaxNuoyunPageSize,
 			livestat: func(ctx context.Context, c *Client, sum *int64) (int, error) {
 				return count(c.Nuoyun.UserDurations(ctx, UserDurationRequest{}), func(v *UserDuration) { *sum += int64(v.StayDuration) })
 			},
@@ -253,4 +262,35 @@ func BenchmarkToken(b *testing.B) {
 			b.Fatalf("%d gettoken requests for %d cold starts", got, b.N)
 		}
 	})
+}
+
+// BenchmarkDecode (B5) decodes one page of each B1 endpoint, from memory:
+// livestat's reply decoder into its page type, and json.Unmarshal into the
+// baseline's plain structs. It isolates the decoding that B1 measures as
+// part of a drain, and reports ns/row.
+func BenchmarkDecode(b *testing.B) {
+	for _, dc := range drainCases() {
+		b.Run("endpoint="+dc.name, func(b *testing.B) {
+			page := dc.pages(b, 1000).render(nil, 1, 2)
+			rows := float64(dc.pageRows)
+			b.Run("impl=baseline", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := json.Unmarshal(page, dc.plainPage()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+			})
+			b.Run("impl=livestat", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := unmarshalJSON(page, dc.livePage()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+			})
+		})
+	}
 }

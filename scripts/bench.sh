@@ -31,7 +31,7 @@ echo
 echo "== running benchmarks ($COUNT rounds, -benchtime $BENCHTIME) into $OUT"
 : >"$OUT"
 for i in $(seq "$COUNT"); do
-  go test -run '^$' -bench '^(BenchmarkDrain|BenchmarkToken|BenchmarkNuoyunConcurrentPages)$' \
+  go test -run '^$' -bench '^(BenchmarkDrain|BenchmarkToken|BenchmarkNuoyunConcurrentPages|BenchmarkDecode)$' \
     -count 1 -benchtime "$BENCHTIME" -timeout 30m . >>"$OUT"
   echo "   round $i of $COUNT done"
 done
@@ -90,6 +90,10 @@ echo "== B3: Nuoyun, 43 pages with 50 ms latency: wall time / the sequential han
 $BENCHSTAT -format csv -col /workers -filter '.name:NuoyunConcurrentPages' "$OUT" 2>/dev/null | ratios "sec/op" "workers="
 echo
 $BENCHSTAT -col /workers -filter '.name:NuoyunConcurrentPages .unit:sec/op' "$OUT"
+echo
+
+echo "== B5: decoding one page from memory, livestat / json.Unmarshal into the plain structs"
+$BENCHSTAT -format csv -col /impl -filter '.name:Decode' "$OUT" 2>/dev/null | ratios "sec/row B/op allocs/op"
 echo
 
 echo "== B4: peak live heap draining school watchers, 1000 rows a page"

@@ -12,4 +12,9 @@ go test -race -count=1 ./...
 # nothing; scripts/bench.sh measures), and the memory tests at full size,
 # which the race run above scales down.
 go test -count=1 -run '^(TestIterationMemoryIsBoundedByPage|TestSchoolReportMemoryGrowsWithPeopleNotPages)$' -bench . -benchtime=1x ./...
+# With GOEXPERIMENT=jsonv2, github.com/go-json-experiment/json is the
+# standard library's encoding/json/v2 (and encoding/json runs on it): the
+# package's tests, the differential decoding test included, run that way
+# too.
+GOEXPERIMENT=jsonv2 go test -count=1 .
 (cd redisstore && go test -race -count=1 ./...)
