@@ -126,7 +126,7 @@ type LivingViewer struct {
 func (v *LivingViewer) setKind(k ViewerKind) { v.Kind = k }
 
 // UnmarshalJSONFrom decodes the row from dec (the encoding/json/v2
-// interface) as encoding/json decodes it into the struct; see readObject.
+// interface) as encoding/json decodes it into the struct; see scanObject.
 func (v *LivingViewer) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, v) }
 
 func (v *LivingViewer) decodeRow(value []byte, strs *rowStrings) error {

@@ -183,7 +183,7 @@ type UserDuration struct {
 }
 
 // UnmarshalJSONFrom decodes the row from dec (the encoding/json/v2
-// interface) as encoding/json decodes it into the struct; see readObject.
+// interface) as encoding/json decodes it into the struct; see scanObject.
 func (d *UserDuration) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, d) }
 
 func (d *UserDuration) decodeRow(value []byte, strs *rowStrings) error {

@@ -124,7 +124,7 @@ type SchoolWatcher struct {
 func (w *SchoolWatcher) setKind(k ViewerKind) { w.Kind = k }
 
 // UnmarshalJSONFrom decodes the row from dec (the encoding/json/v2
-// interface) as encoding/json decodes it into the struct; see readObject.
+// interface) as encoding/json decodes it into the struct; see scanObject.
 func (w *SchoolWatcher) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, w) }
 
 func (w *SchoolWatcher) decodeRow(value []byte, strs *rowStrings) error {
@@ -200,7 +200,7 @@ type SchoolAbsentee struct {
 func (a *SchoolAbsentee) setKind(k ViewerKind) { a.Kind = k }
 
 // UnmarshalJSONFrom decodes the row from dec (the encoding/json/v2
-// interface) as encoding/json decodes it into the struct; see readObject.
+// interface) as encoding/json decodes it into the struct; see scanObject.
 func (a *SchoolAbsentee) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return unmarshalFrom(dec, a) }
 
 func (a *SchoolAbsentee) decodeRow(value []byte, strs *rowStrings) error {
