@@ -38,6 +38,13 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// UnmarshalJSONFrom decodes n from dec (the encoding/json/v2 interface)
+// as UnmarshalJSON does, reading the value in place in the decoder's
+// buffer: no copy, and no second decoder.
+func (n *FlexInt) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readRaw(dec, n.UnmarshalJSON)
+}
+
 // RowCount is a count of rows as a reply states it: the type of Nuoyun's
 // data.total. Unlike FlexInt it is strict, because the count decides when
 // an iteration is complete: it decodes from a non-negative JSON integer or
@@ -67,6 +74,13 @@ func (n *RowCount) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return fmt.Errorf("livestat: data.total: want a non-negative integer, got %.32s", b)
+}
+
+// UnmarshalJSONFrom decodes n from dec (the encoding/json/v2 interface)
+// as UnmarshalJSON does, reading the value in place in the decoder's
+// buffer: no copy, and no second decoder.
+func (n *RowCount) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readRaw(dec, n.UnmarshalJSON)
 }
 
 // parseInt parses an optionally signed decimal integer. Up to 18 digits,
@@ -187,6 +201,11 @@ func (d *Device) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// UnmarshalJSONFrom decodes d from dec (the encoding/json/v2 interface)
+// as UnmarshalJSON does, reading the value in place in the decoder's
+// buffer: no copy, and no second decoder.
+func (d *Device) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return readRaw(dec, d.UnmarshalJSON) }
+
 // MarshalJSON returns the value as it was received (null when absent), so a
 // row encodes back to what the API sent.
 func (d Device) MarshalJSON() ([]byte, error) {
@@ -232,6 +251,13 @@ func (t *ChinaTime) UnmarshalJSON(b []byte) error {
 	}
 	t.Time = v
 	return nil
+}
+
+// UnmarshalJSONFrom decodes t from dec (the encoding/json/v2 interface)
+// as UnmarshalJSON does, reading the value in place in the decoder's
+// buffer: no copy, and no second decoder.
+func (t *ChinaTime) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readRaw(dec, t.UnmarshalJSON)
 }
 
 // MarshalJSON encodes t as the API does: "2006-01-02 15:04:05" in UTC+8,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Seconds is a duration the APIs report in whole seconds (watch_time,
@@ -47,6 +49,13 @@ func (f *IntBool) UnmarshalJSON(b []byte) error {
 		*f = n != 0
 	}
 	return nil
+}
+
+// UnmarshalJSONFrom decodes f from dec (the encoding/json/v2 interface)
+// as UnmarshalJSON does, reading the value in place in the decoder's
+// buffer: no copy, and no second decoder.
+func (f *IntBool) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return readRaw(dec, f.UnmarshalJSON)
 }
 
 // MarshalJSON encodes f as 0 or 1.
