@@ -327,7 +327,7 @@ func unmarshalFrom(dec *jsontext.Decoder, v rowDecoder) error {
 }
 
 // readRows decodes a JSON array of rows into *dst as encoding/json does:
-// [] is an empty slice and null a nil one; a null element is a zero row;
+// [] is a new empty slice and null a nil one; a null element is a zero row;
 // and the elements are decoded into those *dst already holds, up to its
 // capacity (a list repeated in a reply merges into the first, as with
 // encoding/json). One rowStrings serves the whole list.
@@ -370,8 +370,8 @@ func readRows[T any, P interface {
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []T{}
+	if len(rows) == 0 {
+		rows = []T{} // a new one, as encoding/json makes for []: what *dst held is dropped
 	}
 	*dst = rows
 	return nil
@@ -541,7 +541,7 @@ func setInt[T ~int | ~int64](value []byte, dst *T) error {
 }
 
 // setInts decodes value, a JSON array of integers, into *dst as
-// encoding/json does: [] is an empty slice, null a nil one, and the
+// encoding/json does: [] is a new empty slice, null a nil one, and the
 // elements are decoded into those *dst already holds, up to its capacity
 // (a null element leaves one as it was, a new one 0).
 func setInts[T ~int64](value []byte, dst *[]T) error {
@@ -558,8 +558,8 @@ func setInts[T ~int64](value []byte, dst *[]T) error {
 		ids = extend(ids)
 		return setInt(elem, &ids[len(ids)-1])
 	})
-	if ids == nil {
-		ids = []T{}
+	if len(ids) == 0 {
+		ids = []T{} // a new one, as encoding/json makes for []: what *dst held is dropped
 	}
 	*dst = ids
 	return err

@@ -630,6 +630,13 @@ var diffCases = []struct {
 	{"method error/code", "UserDurationPage", `{"Code":[],"Code":1}`},
 	{"method error/code between", "UserDurationPage", `{"code":400,"msg":"a","code":[],"code":500,"msg":"b"}`},
 
+	// A list repeated, empty in between: [] is a new slice, so the list
+	// after it does not merge into the rows before it (found in review).
+	{"repeat/rows after []", "WatchStatPage", `{"errcode":0,"ending":1,"stat_info":{"users":[{"userid":"a","watch_time":3}],"users":[],"users":[{"name":"n"}]}}`},
+	{"repeat/partyids after []", "SchoolWatchStatPage", `{"errcode":0,"has_more":0,"stat_info":{"students":[{"partyids":[1,2],"partyids":[],"partyids":[null]}]}}`},
+	{"repeat/nuoyun rows after []", "UserDurationPage", `{"code":200,"data":{"total":1,"list":[{"room_id":7,"device":"iOS"}],"list":[],"list":[{"ip":"x"}]}}`},
+	{"repeat/visitors after []", "SchoolWatchStatPage", `{"errcode":0,"has_more":0,"stat_info":{"visitors":[{"nickname":"a"}],"visitors":[],"visitors":[null]}}`},
+
 	// Deep nesting, under and over encoding/json's limit of 10000.
 	{"deep/unknown 9998", "WatchStatPage", `{"errcode":0,"ending":1,"x":` + nest("[", "]", 9998) + `}`},
 	{"deep/unknown 9999", "WatchStatPage", `{"errcode":0,"ending":1,"x":` + nest("[", "]", 9999) + `}`},
