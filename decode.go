@@ -334,7 +334,7 @@ func unmarshalFrom(dec *jsontext.Decoder, v rowDecoder) error {
 //
 // The decoder reads each row whole (ReadValue), which checks its syntax;
 // the row's decodeRow then takes it apart with scanObject. Reading a row
-// member by member through the decoder cost about twice as much.
+// member by member through the decoder cost about half again as much.
 func readRows[T any, P interface {
 	*T
 	rowDecoder

@@ -14,7 +14,8 @@ go test -race -count=1 ./...
 go test -count=1 -run '^(TestIterationMemoryIsBoundedByPage|TestSchoolReportMemoryGrowsWithPeopleNotPages)$' -bench . -benchtime=1x ./...
 # With GOEXPERIMENT=jsonv2, github.com/go-json-experiment/json is the
 # standard library's encoding/json/v2 (and encoding/json runs on it): the
-# package's tests, the differential decoding test included, run that way
-# too.
+# package's tests run that way too. (In that build encoding/json itself calls
+# the rows' UnmarshalJSONFrom, so the differential test compares the new
+# decoder with itself there; the default build is where it means something.)
 GOEXPERIMENT=jsonv2 go test -count=1 .
 (cd redisstore && go test -race -count=1 ./...)
